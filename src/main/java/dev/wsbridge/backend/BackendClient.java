@@ -1,0 +1,90 @@
+package dev.wsbridge.backend;
+
+import jakarta.servlet.ServletContext;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.http.HttpCookieStore;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
+import org.eclipse.jetty.util.thread.Scheduler;
+import org.eclipse.jetty.websocket.client.WebSocketClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one Jetty {@link WebSocketClient} of a web application, shared by every route in it. The first
+ * route to start starts it; the last to stop stops it, so an undeploy leaves no thread behind.
+ */
+public final class BackendClient {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BackendClient.class);
+    private static final String ATTRIBUTE = BackendClient.class.getName();
+
+    /** Largest frame payload held at once; bigger frames are read in pieces of this size. */
+    static final int FRAME_CHUNK = 64 * 1024;
+
+    private final WebSocketClient client;
+    private final Scheduler scheduler;
+    private int users;
+
+    private BackendClient(String name) {
+        QueuedThreadPool threads = new QueuedThreadPool(200, 4);
+        threads.setName("wsbridge-" + name);
+        threads.setDaemon(true);
+        scheduler = new ScheduledExecutorScheduler("wsbridge-" + name + "-scheduler", true);
+        HttpClient http = new HttpClient();
+        http.setExecutor(threads);
+        http.setScheduler(scheduler);
+        // A shared client must never carry one user's backend cookies into another user's handshake.
+        http.setHttpCookieStore(new HttpCookieStore.Empty());
+        http.setUserAgentField(null);
+        http.setFollowRedirects(false);
+        http.setConnectTimeout(60_000);
+        client = new WebSocketClient(http);
+        client.setStopAtShutdown(false);
+        client.setMaxFrameSize(FRAME_CHUNK);
+        client.setAutoFragment(true);
+        client.setMaxTextMessageSize(Long.MAX_VALUE);
+        client.setMaxBinaryMessageSize(Long.MAX_VALUE);
+        client.setStopTimeout(2_000);
+    }
+
+    /** Takes a reference to the web application's client, starting it if this is the first. */
+    public static BackendClient acquire(ServletContext context) throws Exception {
+        synchronized (BackendClient.class) {
+            BackendClient shared = (BackendClient) context.getAttribute(ATTRIBUTE);
+            if (shared == null) {
+                String name = context.getContextPath().isEmpty() ? "ROOT" : context.getContextPath().substring(1);
+                shared = new BackendClient(name.replace('/', '_'));
+                shared.client.start();
+                context.setAttribute(ATTRIBUTE, shared);
+                LOG.debug("Started backend client {}", shared.client);
+            }
+            shared.users++;
+            return shared;
+        }
+    }
+
+    /** Gives back a reference; the last one stops the client and its threads. */
+    public void release(ServletContext context) {
+        synchronized (BackendClient.class) {
+            if (--users > 0) {
+                return;
+            }
+            context.removeAttribute(ATTRIBUTE);
+        }
+        try {
+            client.stop();
+            client.getHttpClient().stop();
+        } catch (Exception e) {
+            LOG.warn("Stopping the backend client failed", e);
+        }
+    }
+
+    public WebSocketClient client() {
+        return client;
+    }
+
+    public Scheduler scheduler() {
+        return scheduler;
+    }
+}

@@ -1,0 +1,134 @@
+package dev.wsbridge.backend;
+
+import dev.wsbridge.config.BridgeConfig;
+import jakarta.servlet.http.HttpServletResponse;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.util.thread.Scheduler;
+import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
+import org.eclipse.jetty.websocket.client.JettyUpgradeListener;
+
+/**
+ * Opens the backend leg before the client is answered (backend-first), and turns every way that can
+ * fail into the HTTP status the client gets: the backend's own 4xx/5xx, 504 when it did not answer in
+ * time, 502 for everything else.
+ */
+public final class BackendConnector {
+
+    private BackendConnector() {
+    }
+
+    /** What the backend said: an open session, or the status to refuse the client with. */
+    public record Outcome(Session session, String subprotocol, int status, Map<String, String> headers, String message) {
+
+        static Outcome refused(int status, Map<String, String> headers, String message) {
+            return new Outcome(null, null, status, headers, message);
+        }
+
+        public boolean connected() {
+            return session != null;
+        }
+    }
+
+    /**
+     * Connects to {@code uri} and waits, at most the route's upgrade timeout, for the backend's answer.
+     *
+     * @param listener     the Jetty listener of the new session
+     * @param headers      the headers to send (see {@link ForwardedHeaders})
+     * @param subprotocols the subprotocols the client offered
+     */
+    public static Outcome connect(BackendClient backend, BridgeConfig config, URI uri, Object listener,
+            Map<String, List<String>> headers, List<String> subprotocols) throws InterruptedException {
+        ClientUpgradeRequest upgrade = new ClientUpgradeRequest(uri);
+        upgrade.setHeaders(headers);
+        upgrade.setSubProtocols(subprotocols);
+        upgrade.setTimeout(config.upgradeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+
+        AtomicReference<Response> answer = new AtomicReference<>();
+        AtomicReference<Scheduler.Task> connectTimer = new AtomicReference<>();
+        AtomicBoolean connectTimedOut = new AtomicBoolean();
+        JettyUpgradeListener events = new JettyUpgradeListener() {
+            @Override
+            public void onHandshakeRequest(Request request) {
+                AtomicBoolean committed = new AtomicBoolean();
+                request.onRequestCommit(r -> committed.set(true));
+                connectTimer.set(backend.scheduler().schedule(() -> {
+                    if (!committed.get()) {
+                        connectTimedOut.set(true);
+                        request.abort(new TimeoutException("connect timeout " + config.connectTimeout()));
+                    }
+                }, config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS));
+            }
+
+            @Override
+            public void onHandshakeResponse(Request request, Response response) {
+                answer.set(response);
+            }
+        };
+
+        CompletableFuture<Session> future;
+        try {
+            future = backend.client().connect(listener, upgrade, events);
+        } catch (Exception e) {
+            return Outcome.refused(HttpServletResponse.SC_BAD_GATEWAY, Map.of(), "Backend connection failed");
+        }
+        try {
+            Session session = future.get(config.upgradeTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+            String chosen = session.getUpgradeResponse().getAcceptedSubProtocol();
+            return new Outcome(session, chosen == null || chosen.isEmpty() ? null : chosen, 101, Map.of(), null);
+        } catch (TimeoutException e) {
+            future.cancel(true);
+            return Outcome.refused(HttpServletResponse.SC_GATEWAY_TIMEOUT, Map.of(), "Backend did not answer in time");
+        } catch (ExecutionException e) {
+            return classify(e.getCause(), answer.get(), connectTimedOut.get());
+        } finally {
+            Scheduler.Task t = connectTimer.get();
+            if (t != null) {
+                t.cancel();
+            }
+        }
+    }
+
+    private static Outcome classify(Throwable failure, Response response, boolean connectTimedOut) {
+        if (response != null && response.getStatus() >= 400 && response.getStatus() <= 599) {
+            Map<String, String> relayed = new LinkedHashMap<>();
+            for (HttpField f : response.getHeaders()) {
+                if (ForwardedHeaders.RELAYED_ON_REFUSAL.contains(f.getName().toLowerCase(Locale.ROOT))) {
+                    relayed.put(f.getName(), f.getValue());
+                }
+            }
+            return Outcome.refused(response.getStatus(), relayed, "Backend refused the upgrade");
+        }
+        if (response != null) {
+            return Outcome.refused(HttpServletResponse.SC_BAD_GATEWAY, Map.of(),
+                    "Backend answered the upgrade with status " + response.getStatus());
+        }
+        if (connectTimedOut || isTimeout(failure)) {
+            return Outcome.refused(HttpServletResponse.SC_GATEWAY_TIMEOUT, Map.of(), "Backend did not answer in time");
+        }
+        return Outcome.refused(HttpServletResponse.SC_BAD_GATEWAY, Map.of(), "Backend unreachable");
+    }
+
+    private static boolean isTimeout(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof TimeoutException || c instanceof SocketTimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

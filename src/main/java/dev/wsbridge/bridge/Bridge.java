@@ -1,0 +1,473 @@
+package dev.wsbridge.bridge;
+
+import static dev.wsbridge.bridge.CloseMapping.ABORT;
+import static dev.wsbridge.bridge.CloseMapping.GOING_AWAY;
+import static dev.wsbridge.bridge.CloseMapping.LEAVE;
+import static dev.wsbridge.bridge.CloseMapping.MESSAGE_TOO_BIG;
+import static dev.wsbridge.bridge.CloseMapping.NORMAL;
+import static dev.wsbridge.bridge.CloseMapping.NO_CODE;
+
+import dev.wsbridge.bridge.CloseMapping.Close;
+import dev.wsbridge.config.BridgeConfig;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.SendHandler;
+import jakarta.websocket.SendResult;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.eclipse.jetty.util.thread.Scheduler;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One bridged session: the client's {@code wss://} session (Jakarta WebSocket, in the container) joined
+ * to the backend's {@code ws://} session (Jetty WebSocket client).
+ *
+ * <p>Flow control: client to backend, the container thread that delivers a piece of a message waits
+ * until the backend write of that piece completes; backend to client, the next backend frame is
+ * demanded only when the client write of the previous one completes. So exactly one write is in flight
+ * per direction (Tomcat refuses a second) and neither side can grow the proxy's heap.
+ *
+ * <p>Closing: the first leg to end decides the close sent on the other leg ({@link CloseMapping}); later
+ * ends are recorded, not acted on. A backend's close frame is answered only once the client has
+ * answered ours. Whatever happens, both legs are released within {@code closeTimeout} of the first end.
+ */
+public final class Bridge {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Bridge.class);
+    private static final AtomicLong IDS = new AtomicLong();
+
+    /** Tomcat's per-session user properties; ignored by other containers. */
+    private static final String TOMCAT_BLOCKING_SEND_TIMEOUT = "org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT";
+    private static final String TOMCAT_SESSION_CLOSE_TIMEOUT = "org.apache.tomcat.websocket.SESSION_CLOSE_TIMEOUT";
+    private static final String TOMCAT_ABNORMAL_CLOSE_SEND_TIMEOUT =
+            "org.apache.tomcat.websocket.ABNORMAL_SESSION_CLOSE_SEND_TIMEOUT";
+
+    /** Where a bridge is in its life. */
+    enum State {
+        /** Backend connecting or connected; client not yet upgraded. */
+        CONNECTING,
+        /** Both legs open; messages flow. */
+        OPEN,
+        /** One leg ended; the other is being closed. */
+        CLOSING,
+        /** Both legs released. */
+        CLOSED
+    }
+
+    private final String id = Long.toString(IDS.incrementAndGet(), 36);
+    private final BridgeConfig config;
+    private final Scheduler scheduler;
+    private final Consumer<Bridge> onClosed;
+    private final BackendListener backendListener = new BackendListener(this);
+    private final ClientEndpoint clientEndpoint = new ClientEndpoint(this);
+    private final WriteLatch backendWrite = new WriteLatch();
+    private final SendHandler clientWriteDone = this::clientWriteDone;
+
+    private final Object lock = new Object();
+    private volatile State state = State.CONNECTING;
+    private volatile jakarta.websocket.Session clientSession;
+    private volatile Session backendSession;
+    private boolean clientEnded;
+    private boolean backendEnded;
+    private Close pendingClientClose;
+    private Callback heldBackendClose;
+    private Scheduler.Task closeTimer;
+    private String endCause;
+    private Throwable backendFailure;
+
+    // Touched only by the one thread delivering that direction's data at a time.
+    private long clientMessageBytes;
+    private long backendMessageBytes;
+    private boolean backendMidMessage;
+    private volatile Callback backendFrame;
+
+    /**
+     * @param onClosed run once, when both legs are released
+     */
+    public Bridge(BridgeConfig config, Scheduler scheduler, Consumer<Bridge> onClosed) {
+        this.config = config;
+        this.scheduler = scheduler;
+        this.onClosed = onClosed;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** The Jetty listener to connect the backend with. */
+    public Object backendListener() {
+        return backendListener;
+    }
+
+    /** The Jakarta endpoint to upgrade the client with. */
+    public jakarta.websocket.Endpoint clientEndpoint() {
+        return clientEndpoint;
+    }
+
+    // ---- backend leg events (Jetty client threads) ----
+
+    void backendOpened(Session session) {
+        session.setIdleTimeout(config.idleTimeout());
+        boolean ended;
+        synchronized (lock) {
+            backendSession = session;
+            ended = state != State.CONNECTING;
+        }
+        if (ended) {
+            // The handshake was given up before the backend answered.
+            session.close(GOING_AWAY, "Client handshake failed", Callback.NOOP);
+        }
+    }
+
+    void backendBinary(ByteBuffer payload, boolean last, Callback callback) {
+        if (!backendData(payload.remaining(), last, callback)) {
+            return;
+        }
+        jakarta.websocket.Session client = clientSession;
+        if (last && !backendMidMessage) {
+            client.getAsyncRemote().sendBinary(payload, clientWriteDone);
+            return;
+        }
+        backendMidMessage = !last;
+        try {
+            client.getBasicRemote().sendBinary(payload, last);
+            clientWriteDone(null);
+        } catch (IOException | RuntimeException e) {
+            clientWriteFailed(e);
+        }
+    }
+
+    void backendText(String payload, boolean last, Callback callback) {
+        if (!backendData(CharCount.utf8Length(payload), last, callback)) {
+            return;
+        }
+        jakarta.websocket.Session client = clientSession;
+        if (last && !backendMidMessage) {
+            client.getAsyncRemote().sendText(payload, clientWriteDone);
+            return;
+        }
+        backendMidMessage = !last;
+        try {
+            client.getBasicRemote().sendText(payload, last);
+            clientWriteDone(null);
+        } catch (IOException | RuntimeException e) {
+            clientWriteFailed(e);
+        }
+    }
+
+    /** Accounts one backend frame; false when it must not be forwarded (its callback is then complete). */
+    private boolean backendData(long bytes, boolean last, Callback callback) {
+        if (state != State.OPEN) {
+            callback.succeed();
+            return false;
+        }
+        backendMessageBytes += bytes;
+        if (backendMessageBytes > config.maxMessageSize()) {
+            callback.succeed();
+            end(new Close(CloseMapping.BAD_GATEWAY, "Backend message larger than " + config.maxMessageSize() + " bytes"),
+                    new Close(MESSAGE_TOO_BIG, "Message larger than " + config.maxMessageSize() + " bytes"),
+                    "backend message too big");
+            return false;
+        }
+        if (last) {
+            backendMessageBytes = 0;
+        }
+        backendFrame = callback;
+        return true;
+    }
+
+    private void clientWriteDone(SendResult result) {
+        Callback frame = backendFrame;
+        backendFrame = null;
+        if (result != null && !result.isOK()) {
+            frame.succeed();
+            clientWriteFailed(result.getException());
+            return;
+        }
+        frame.succeed();
+        Session backend = backendSession;
+        if (state == State.OPEN) {
+            backend.demand();
+        }
+    }
+
+    private void clientWriteFailed(Throwable failure) {
+        Callback frame = backendFrame;
+        backendFrame = null;
+        if (frame != null) {
+            frame.succeed();
+        }
+        LOG.debug("[{}] client write failed", id, failure);
+        end(new Close(ABORT, ""), new Close(GOING_AWAY, "Client connection lost"), "client write failed");
+    }
+
+    void backendError(Throwable cause) {
+        LOG.debug("[{}] backend error", id, cause);
+        synchronized (lock) {
+            if (endCause == null) {
+                endCause = "backend error: " + CloseMapping.describe(cause);
+            }
+            backendFailure = cause;
+        }
+    }
+
+    void backendClosed(int code, String reason, Callback callback) {
+        Throwable failure;
+        Callback complete = callback;
+        synchronized (lock) {
+            backendEnded = true;
+            failure = backendFailure;
+            if ((state == State.OPEN || state == State.CONNECTING) && clientSession != null && !clientEnded) {
+                // Answer the backend's close only once the client has answered ours.
+                heldBackendClose = callback;
+                complete = null;
+            }
+        }
+        if (complete != null) {
+            complete.succeed();
+        }
+        LOG.debug("[{}] backend closed {} {}", id, code, reason);
+        end(CloseMapping.toClient(code, reason, failure), Close.LEAVE_IT, "backend closed " + code);
+        finishIfBothEnded();
+    }
+
+    // ---- client leg events (container threads) ----
+
+    void clientOpened(jakarta.websocket.Session session) {
+        session.setMaxIdleTimeout(config.idleTimeout().toMillis());
+        long idle = config.idleTimeout().toMillis();
+        session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, idle);
+        session.getUserProperties().put(TOMCAT_SESSION_CLOSE_TIMEOUT, config.closeTimeout().toMillis());
+        session.getUserProperties().put(TOMCAT_ABNORMAL_CLOSE_SEND_TIMEOUT, config.closeTimeout().toMillis());
+        Close pending;
+        Session backend;
+        synchronized (lock) {
+            clientSession = session;
+            backend = backendSession;
+            pending = pendingClientClose;
+            if (state == State.CONNECTING) {
+                state = State.OPEN;
+            }
+        }
+        LOG.debug("[{}] open {} <-> {}", id, session.getId(), backend);
+        if (pending != null) {
+            closeClient(session, pending);
+        } else if (backend != null) {
+            backend.demand();
+        }
+    }
+
+    /** The client upgrade did not happen after the backend had answered. */
+    public void clientUpgradeFailed(Throwable cause) {
+        LOG.debug("[{}] client upgrade failed", id, cause);
+        synchronized (lock) {
+            clientEnded = true;
+        }
+        end(Close.LEAVE_IT, new Close(GOING_AWAY, "Client handshake failed"), "client upgrade failed");
+        finishIfBothEnded();
+    }
+
+    void clientBinary(ByteBuffer part, boolean last) {
+        if (!clientData(part.remaining(), last)) {
+            return;
+        }
+        backendSession.sendPartialBinary(part, last, backendWrite.arm());
+        awaitBackendWrite();
+    }
+
+    void clientText(String part, boolean last) {
+        if (!clientData(CharCount.utf8Length(part), last)) {
+            return;
+        }
+        backendSession.sendPartialText(part, last, backendWrite.arm());
+        awaitBackendWrite();
+    }
+
+    private boolean clientData(long bytes, boolean last) {
+        if (state != State.OPEN) {
+            return false;
+        }
+        clientMessageBytes += bytes;
+        if (clientMessageBytes > config.maxMessageSize()) {
+            end(new Close(MESSAGE_TOO_BIG, "Message larger than " + config.maxMessageSize() + " bytes"),
+                    new Close(GOING_AWAY, "Client message larger than " + config.maxMessageSize() + " bytes"),
+                    "client message too big");
+            return false;
+        }
+        if (last) {
+            clientMessageBytes = 0;
+        }
+        return true;
+    }
+
+    private void awaitBackendWrite() {
+        Throwable failure = backendWrite.await(config.idleTimeout().toMillis());
+        if (failure != null) {
+            LOG.debug("[{}] backend write failed", id, failure);
+            end(new Close(CloseMapping.BAD_GATEWAY, "Backend write failed"), new Close(ABORT, ""), "backend write failed");
+        }
+    }
+
+    void clientError(Throwable cause) {
+        LOG.debug("[{}] client error", id, cause);
+        synchronized (lock) {
+            if (endCause == null) {
+                endCause = "client error: " + CloseMapping.describe(cause);
+            }
+        }
+    }
+
+    void clientClosed(int code, String reason) {
+        Callback held;
+        synchronized (lock) {
+            clientEnded = true;
+            held = heldBackendClose;
+            heldBackendClose = null;
+        }
+        if (held != null) {
+            held.succeed();
+        }
+        LOG.debug("[{}] client closed {} {}", id, code, reason);
+        end(Close.LEAVE_IT, CloseMapping.toBackend(code, reason), "client closed " + code);
+        finishIfBothEnded();
+    }
+
+    // ---- ending ----
+
+    /** Ends the session with 1001 on both legs: undeploy or shutdown. */
+    public void shutdown() {
+        end(new Close(GOING_AWAY, "Server shutting down"), new Close(GOING_AWAY, "Server shutting down"), "shutdown");
+    }
+
+    /**
+     * The first end of the session: decides, under the lock, which legs still need a close, then sends
+     * those closes outside it. Later calls do nothing.
+     */
+    private void end(Close toClient, Close toBackend, String cause) {
+        jakarta.websocket.Session client;
+        Session backend;
+        boolean closeClient;
+        boolean closeBackend;
+        synchronized (lock) {
+            if (state == State.CLOSING || state == State.CLOSED) {
+                return;
+            }
+            state = State.CLOSING;
+            if (endCause == null) {
+                endCause = cause;
+            }
+            client = clientSession;
+            backend = backendSession;
+            closeClient = !clientEnded && toClient.code() != LEAVE;
+            closeBackend = !backendEnded && toBackend.code() != LEAVE;
+            if (client == null && closeClient) {
+                pendingClientClose = toClient;
+                closeClient = false;
+            }
+            closeTimer = scheduler.schedule(this::closeTimedOut, config.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        }
+        LOG.debug("[{}] ending ({}): client <- {}, backend <- {}", id, endCause, toClient, toBackend);
+        if (closeBackend && backend != null) {
+            closeBackend(backend, toBackend);
+        }
+        if (closeClient) {
+            closeClient(client, toClient);
+        }
+    }
+
+    private void closeBackend(Session backend, Close close) {
+        if (close.code() == ABORT) {
+            backend.disconnect();
+        } else {
+            backend.close(close.code(), close.reason(), Callback.NOOP);
+        }
+    }
+
+    private void closeClient(jakarta.websocket.Session client, Close close) {
+        // After the close, the container's idle timeout is what drops a client that never answers.
+        client.setMaxIdleTimeout(config.closeTimeout().toMillis());
+        int code = close.code() == ABORT ? GOING_AWAY : close.code();
+        if (code == NO_CODE && isTomcat(client)) {
+            // Tomcat writes 1005 on the wire instead of an empty close; 1000 is the nearest valid frame.
+            code = NORMAL;
+        }
+        try {
+            client.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(code), close.reason()));
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("[{}] closing the client failed", id, e);
+            clientClosed(CloseMapping.NO_CLOSE, "");
+        }
+    }
+
+    private static boolean isTomcat(jakarta.websocket.Session session) {
+        return session.getClass().getName().startsWith("org.apache.tomcat.");
+    }
+
+    private void closeTimedOut() {
+        Session backend;
+        Callback held;
+        boolean abortBackend;
+        synchronized (lock) {
+            if (state == State.CLOSED) {
+                return;
+            }
+            backend = backendSession;
+            abortBackend = !backendEnded;
+            held = heldBackendClose;
+            heldBackendClose = null;
+        }
+        LOG.debug("[{}] close timed out (client ended {}, backend ended {})", id, clientEnded, backendEnded);
+        if (held != null) {
+            held.succeed();
+        }
+        if (abortBackend && backend != null) {
+            backend.disconnect();
+        }
+        finish();
+    }
+
+    private void finishIfBothEnded() {
+        synchronized (lock) {
+            if (!clientEnded || !backendEnded) {
+                return;
+            }
+        }
+        finish();
+    }
+
+    private void finish() {
+        Scheduler.Task timer;
+        synchronized (lock) {
+            if (state == State.CLOSED) {
+                return;
+            }
+            state = State.CLOSED;
+            timer = closeTimer;
+        }
+        if (timer != null) {
+            timer.cancel();
+        }
+        LOG.debug("[{}] closed ({})", id, endCause);
+        onClosed.accept(this);
+    }
+
+    /** Whether both legs are released. */
+    public boolean isClosed() {
+        synchronized (lock) {
+            return state == State.CLOSED;
+        }
+    }
+
+    @Override
+    public String toString() {
+        synchronized (lock) {
+            return "Bridge[" + id + " " + state + (endCause == null ? "" : " (" + endCause + ")") + " clientEnded="
+                    + clientEnded + " backendEnded=" + backendEnded + "]";
+        }
+    }
+}

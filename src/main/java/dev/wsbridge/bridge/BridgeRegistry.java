@@ -1,0 +1,63 @@
+package dev.wsbridge.bridge;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The sessions of one route: a slot is reserved before the backend is contacted, so {@code maxSessions}
+ * counts handshakes in progress too, and {@link #shutdown} can close every open session on undeploy.
+ */
+public final class BridgeRegistry {
+
+    private final Semaphore slots;
+    private final Set<Bridge> open = ConcurrentHashMap.newKeySet();
+
+    public BridgeRegistry(int maxSessions) {
+        this.slots = new Semaphore(maxSessions);
+    }
+
+    /** Reserves a session slot; false when the route is full. */
+    public boolean tryReserve() {
+        return slots.tryAcquire();
+    }
+
+    /** Gives back a slot reserved for a handshake that did not become a session. */
+    public void unreserve() {
+        slots.release();
+    }
+
+    /** Tracks a bridge holding a reserved slot; the slot is given back when the bridge closes. */
+    public void track(Bridge bridge) {
+        open.add(bridge);
+    }
+
+    /** Called once per tracked bridge when both its legs are released. */
+    public void closed(Bridge bridge) {
+        if (open.remove(bridge)) {
+            slots.release();
+        }
+    }
+
+    public int size() {
+        return open.size();
+    }
+
+    /**
+     * Ends every session with 1001 on both legs and waits, at most {@code timeoutMillis}, for them to be
+     * released.
+     *
+     * @return the number of sessions still open after the wait
+     */
+    public int shutdown(long timeoutMillis) throws InterruptedException {
+        for (Bridge b : open) {
+            b.shutdown();
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (!open.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        return open.size();
+    }
+}

@@ -1,0 +1,332 @@
+package dev.wsbridge.config;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The settings of one route (one servlet declaration), parsed and validated once at init. Every
+ * setting is an init-param named by a constant here; {@link #DEFAULTS} is the one place defaults live.
+ */
+public final class BridgeConfig {
+
+    /** Backend base URI, {@code ws://} or {@code wss://}; the request path after the servlet path is appended. Required. */
+    public static final String PROXY_TO = "proxyTo";
+    /** Accept upgrades that did not arrive over TLS ({@code true}/{@code false}); for development only. Default false. */
+    public static final String ALLOW_PLAIN_WS = "allowPlainWs";
+    /** Comma-separated browser origins allowed besides the request's own host, or {@code *} for any. Default none. */
+    public static final String ALLOWED_ORIGINS = "allowedOrigins";
+    /** Largest message in either direction, in bytes; a bigger one closes its sender with 1009. Default 64MiB. */
+    public static final String MAX_MESSAGE_SIZE = "maxMessageSize";
+    /** Time to open the TCP (and TLS) connection to the backend; past it the client gets 504. Default 5s. */
+    public static final String CONNECT_TIMEOUT = "connectTimeout";
+    /** Time for the backend to answer the upgrade, connecting included; past it the client gets 504. Default 15s. */
+    public static final String UPGRADE_TIMEOUT = "upgradeTimeout";
+    /** A session with no traffic on a leg for this long is closed with 1001 on both legs. Default 1h. */
+    public static final String IDLE_TIMEOUT = "idleTimeout";
+    /** Time a leg gets to answer a close before its connection is dropped. Default 5s. */
+    public static final String CLOSE_TIMEOUT = "closeTimeout";
+    /** Most open sessions on this route; past it the client gets 503 with Retry-After. Default 10000. */
+    public static final String MAX_SESSIONS = "maxSessions";
+    /** Most handshakes waiting for the backend at once, each holding a request thread; past it 503. Default 64. */
+    public static final String MAX_PENDING_HANDSHAKES = "maxPendingHandshakes";
+
+    /** Every init-param with its default, in README order; {@code null} means required. */
+    public static final Map<String, String> DEFAULTS;
+
+    static {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put(PROXY_TO, null);
+        d.put(ALLOW_PLAIN_WS, "false");
+        d.put(ALLOWED_ORIGINS, "");
+        d.put(MAX_MESSAGE_SIZE, "64MiB");
+        d.put(CONNECT_TIMEOUT, "5s");
+        d.put(UPGRADE_TIMEOUT, "15s");
+        d.put(IDLE_TIMEOUT, "1h");
+        d.put(CLOSE_TIMEOUT, "5s");
+        d.put(MAX_SESSIONS, "10000");
+        d.put(MAX_PENDING_HANDSHAKES, "64");
+        DEFAULTS = Collections.unmodifiableMap(d);
+    }
+
+    private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{(env|sys):([^}:]+)(?::-([^}]*))?}");
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
+    private static final Pattern SIZE = Pattern.compile("(\\d{1,12})(B|KiB|MiB|GiB)?");
+
+    private final BackendTarget proxyTo;
+    private final boolean allowPlainWs;
+    private final Set<String> allowedOrigins;
+    private final boolean anyOrigin;
+    private final long maxMessageSize;
+    private final Duration connectTimeout;
+    private final Duration upgradeTimeout;
+    private final Duration idleTimeout;
+    private final Duration closeTimeout;
+    private final int maxSessions;
+    private final int maxPendingHandshakes;
+
+    private BridgeConfig(Parser p) {
+        proxyTo = p.backend(PROXY_TO);
+        allowPlainWs = p.bool(ALLOW_PLAIN_WS);
+        List<String> origins = p.origins(ALLOWED_ORIGINS);
+        anyOrigin = origins.contains("*");
+        allowedOrigins = Set.copyOf(origins);
+        maxMessageSize = p.size(MAX_MESSAGE_SIZE);
+        connectTimeout = p.duration(CONNECT_TIMEOUT);
+        upgradeTimeout = p.duration(UPGRADE_TIMEOUT);
+        idleTimeout = p.duration(IDLE_TIMEOUT);
+        closeTimeout = p.duration(CLOSE_TIMEOUT);
+        maxSessions = p.positiveInt(MAX_SESSIONS);
+        maxPendingHandshakes = p.positiveInt(MAX_PENDING_HANDSHAKES);
+    }
+
+    /**
+     * Parses every init-param of a route.
+     *
+     * @param source raw values (context-param over init-param)
+     * @param env    environment lookup for {@code ${env:NAME}} placeholders
+     * @param sys    system property lookup for {@code ${sys:name}} placeholders
+     * @throws ConfigException naming the first bad or missing param
+     */
+    public static BridgeConfig parse(ParamSource source, UnaryOperator<String> env, UnaryOperator<String> sys) {
+        return new BridgeConfig(new Parser(source, env, sys));
+    }
+
+    /** Parses with the real environment and system properties. */
+    public static BridgeConfig parse(ParamSource source) {
+        return parse(source, System::getenv, System::getProperty);
+    }
+
+    public BackendTarget proxyTo() {
+        return proxyTo;
+    }
+
+    public boolean allowPlainWs() {
+        return allowPlainWs;
+    }
+
+    /** Whether a browser {@code Origin} that is not the request's own host may connect. */
+    public boolean isOriginListed(String origin) {
+        return anyOrigin || allowedOrigins.contains(origin.toLowerCase(Locale.ROOT));
+    }
+
+    public long maxMessageSize() {
+        return maxMessageSize;
+    }
+
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    public Duration upgradeTimeout() {
+        return upgradeTimeout;
+    }
+
+    public Duration idleTimeout() {
+        return idleTimeout;
+    }
+
+    public Duration closeTimeout() {
+        return closeTimeout;
+    }
+
+    public int maxSessions() {
+        return maxSessions;
+    }
+
+    public int maxPendingHandshakes() {
+        return maxPendingHandshakes;
+    }
+
+    @Override
+    public String toString() {
+        return "BridgeConfig[proxyTo=" + proxyTo + ", allowPlainWs=" + allowPlainWs + ", allowedOrigins="
+                + (anyOrigin ? "*" : allowedOrigins) + ", maxMessageSize=" + maxMessageSize + ", connectTimeout="
+                + connectTimeout + ", upgradeTimeout=" + upgradeTimeout + ", idleTimeout=" + idleTimeout
+                + ", closeTimeout=" + closeTimeout + ", maxSessions=" + maxSessions + ", maxPendingHandshakes="
+                + maxPendingHandshakes + "]";
+    }
+
+    /** Reads one param at a time: placeholder resolution, then the typed parse, failing loudly. */
+    private static final class Parser {
+        private final ParamSource source;
+        private final UnaryOperator<String> env;
+        private final UnaryOperator<String> sys;
+
+        Parser(ParamSource source, UnaryOperator<String> env, UnaryOperator<String> sys) {
+            this.source = source;
+            this.env = env;
+            this.sys = sys;
+        }
+
+        private String raw(String name) {
+            String value = source.get(name);
+            if (value == null) {
+                value = DEFAULTS.get(name);
+                if (value == null) {
+                    throw new ConfigException("init-param [" + name + "] is required but not set; expected "
+                            + expectation(name));
+                }
+            }
+            return resolve(name, value.trim());
+        }
+
+        private String resolve(String name, String value) {
+            Matcher m = PLACEHOLDER.matcher(value);
+            StringBuilder out = new StringBuilder();
+            while (m.find()) {
+                String key = m.group(2);
+                String found = "env".equals(m.group(1)) ? env.apply(key) : sys.apply(key);
+                if (found == null) {
+                    found = m.group(3);
+                }
+                if (found == null) {
+                    throw new ConfigException("init-param [" + name + "] has value [" + value + "] but "
+                            + ("env".equals(m.group(1)) ? "environment variable [" : "system property [") + key
+                            + "] is not set; set it or give a default as ${" + m.group(1) + ":" + key
+                            + ":-value}");
+                }
+                m.appendReplacement(out, Matcher.quoteReplacement(found));
+            }
+            m.appendTail(out);
+            String resolved = out.toString().trim();
+            if (resolved.contains("${")) {
+                throw new ConfigException("init-param [" + name + "] has value [" + value
+                        + "] with a placeholder that is not ${env:NAME} or ${sys:name}");
+            }
+            return resolved;
+        }
+
+        private static ConfigException bad(String name, String value, String expected) {
+            return new ConfigException("init-param [" + name + "] has value [" + value + "]; expected " + expected);
+        }
+
+        private static String expectation(String name) {
+            return PROXY_TO.equals(name) ? "a ws:// or wss:// URI such as ws://backend:8080/" : "a value";
+        }
+
+        boolean bool(String name) {
+            String v = raw(name);
+            if ("true".equals(v)) {
+                return true;
+            }
+            if ("false".equals(v)) {
+                return false;
+            }
+            throw bad(name, v, "true or false");
+        }
+
+        Duration duration(String name) {
+            String v = raw(name);
+            Matcher m = DURATION.matcher(v);
+            if (!m.matches()) {
+                throw bad(name, v, "a duration such as 500ms, 30s, 5m or 1h");
+            }
+            long n = Long.parseLong(m.group(1));
+            Duration d = switch (m.group(2)) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                default -> Duration.ofHours(n);
+            };
+            if (d.isZero()) {
+                throw bad(name, v, "a duration greater than zero");
+            }
+            return d;
+        }
+
+        long size(String name) {
+            String v = raw(name);
+            Matcher m = SIZE.matcher(v);
+            if (!m.matches()) {
+                throw bad(name, v, "a size such as 65536, 64KiB, 16MiB or 1GiB");
+            }
+            long n = Long.parseLong(m.group(1));
+            String unit = m.group(2) == null ? "B" : m.group(2);
+            int shift = switch (unit) {
+                case "KiB" -> 10;
+                case "MiB" -> 20;
+                case "GiB" -> 30;
+                default -> 0;
+            };
+            if (n == 0 || n > (Long.MAX_VALUE >> shift)) {
+                throw bad(name, v, "a size greater than zero such as 64KiB or 16MiB");
+            }
+            return n << shift;
+        }
+
+        int positiveInt(String name) {
+            String v = raw(name);
+            try {
+                int n = Integer.parseInt(v);
+                if (n > 0) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw bad(name, v, "a whole number greater than zero");
+        }
+
+        List<String> origins(String name) {
+            String v = raw(name);
+            List<String> out = new ArrayList<>();
+            for (String part : v.split(",")) {
+                String origin = part.trim().toLowerCase(Locale.ROOT);
+                if (origin.isEmpty()) {
+                    continue;
+                }
+                if (!origin.equals("*") && !origin.equals("null") && !isOrigin(origin)) {
+                    throw bad(name, v, "a comma-separated list of origins such as https://app.example.com, or *");
+                }
+                out.add(origin);
+            }
+            return out;
+        }
+
+        private static boolean isOrigin(String origin) {
+            try {
+                URI u = new URI(origin);
+                return u.getScheme() != null && u.getHost() != null && (u.getRawPath() == null || u.getRawPath().isEmpty())
+                        && u.getRawQuery() == null && u.getRawUserInfo() == null && u.getRawFragment() == null;
+            } catch (URISyntaxException e) {
+                return false;
+            }
+        }
+
+        BackendTarget backend(String name) {
+            String v = raw(name);
+            String expected = "a ws:// or wss:// URI such as ws://backend:8080/ (no query, fragment or user info)";
+            URI u;
+            try {
+                u = new URI(v);
+            } catch (URISyntaxException e) {
+                throw bad(name, v, expected);
+            }
+            String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("ws") && !scheme.equals("wss")) {
+                throw bad(name, v, scheme.startsWith("http") ? expected + "; use " + scheme.replace("http", "ws")
+                        + ":// for a WebSocket backend" : expected);
+            }
+            if (u.getHost() == null || u.getRawUserInfo() != null || u.getRawQuery() != null
+                    || u.getRawFragment() != null) {
+                throw bad(name, v, expected);
+            }
+            String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
+            if (!URI.create(path).normalize().getRawPath().equals(path) || path.contains("//")) {
+                throw bad(name, v, expected + " with a normalized path");
+            }
+            return new BackendTarget(scheme, u.getHost(), u.getPort(), path);
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package dev.wsbridge.server;
+
+import dev.wsbridge.backend.BackendClient;
+import dev.wsbridge.backend.BackendConnector;
+import dev.wsbridge.backend.BackendConnector.Outcome;
+import dev.wsbridge.backend.BackendUri;
+import dev.wsbridge.backend.ForwardedHeaders;
+import dev.wsbridge.bridge.Bridge;
+import dev.wsbridge.bridge.BridgeRegistry;
+import dev.wsbridge.config.BridgeConfig;
+import dev.wsbridge.config.ConfigException;
+import jakarta.servlet.ServletConfig;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.UnavailableException;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.Semaphore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One route: takes WebSocket upgrades, connects the backend first, and only then upgrades the client
+ * with the backend's answer. Declare it once per route in web.xml, each with its own init-params.
+ */
+public final class BridgeServlet extends HttpServlet {
+
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(BridgeServlet.class);
+
+    /** Seconds a client is told to wait when the route is full. */
+    private static final String RETRY_AFTER = "5";
+
+    private transient BridgeConfig config;
+    private transient BackendClient backend;
+    private transient ClientUpgrader upgrader;
+    private transient BridgeRegistry registry;
+    private transient Semaphore pendingHandshakes;
+
+    @Override
+    public void init(ServletConfig servletConfig) throws ServletException {
+        super.init(servletConfig);
+        ServletContext context = servletConfig.getServletContext();
+        String route = servletConfig.getServletName();
+        try {
+            config = BridgeConfig.parse(name -> {
+                String v = context.getInitParameter(name);
+                return v != null ? v : servletConfig.getInitParameter(name);
+            });
+        } catch (ConfigException e) {
+            LOG.error("wsbridge route [{}] not started: {}", route, e.getMessage());
+            throw new UnavailableException(e.getMessage());
+        }
+        if (!JakartaSupport.present(getClass().getClassLoader())) {
+            String message = JakartaSupport.missingMessage(context);
+            LOG.error(message);
+            throw new UnavailableException(message);
+        }
+        try {
+            upgrader = new ClientUpgrader(context);
+        } catch (UnavailableException e) {
+            LOG.error(e.getMessage());
+            throw e;
+        }
+        try {
+            backend = BackendClient.acquire(context);
+        } catch (Exception e) {
+            throw new ServletException("wsbridge route [" + route + "] could not start its backend client", e);
+        }
+        registry = new BridgeRegistry(config.maxSessions());
+        pendingHandshakes = new Semaphore(config.maxPendingHandshakes());
+        LOG.info("wsbridge route [{}] ready: {}", route, config);
+    }
+
+    @Override
+    protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        HandshakeCheck.Refusal refusal = HandshakeCheck.check(req, config);
+        if (refusal != null) {
+            refuse(resp, refusal.status(), refusal.headers(), refusal.message());
+            return;
+        }
+        URI target;
+        try {
+            String suffix = BackendUri.rawSuffix(req.getRequestURI(), req.getContextPath(), req.getServletPath());
+            target = BackendUri.resolve(config.proxyTo(), suffix, req.getQueryString());
+        } catch (BackendUri.RejectedPathException e) {
+            refuse(resp, HttpServletResponse.SC_BAD_REQUEST, Map.of(), e.getMessage());
+            return;
+        }
+        if (!registry.tryReserve()) {
+            refuse(resp, HttpServletResponse.SC_SERVICE_UNAVAILABLE, Map.of("Retry-After", RETRY_AFTER),
+                    "Too many sessions on this route");
+            return;
+        }
+        if (!pendingHandshakes.tryAcquire()) {
+            registry.unreserve();
+            refuse(resp, HttpServletResponse.SC_SERVICE_UNAVAILABLE, Map.of("Retry-After", RETRY_AFTER),
+                    "Too many handshakes waiting for the backend");
+            return;
+        }
+        bridge(req, resp, target);
+    }
+
+    /** Holds a reserved slot and a pending-handshake permit on entry; gives back what it does not use. */
+    private void bridge(HttpServletRequest req, HttpServletResponse resp, URI target) throws IOException {
+        Bridge bridge = new Bridge(config, backend.scheduler(), registry::closed);
+        Outcome outcome;
+        try {
+            outcome = BackendConnector.connect(backend, config, target, bridge.backendListener(),
+                    ForwardedHeaders.of(req), ForwardedHeaders.subprotocols(req));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            outcome = null;
+        } finally {
+            pendingHandshakes.release();
+        }
+        if (outcome == null || !outcome.connected()) {
+            registry.unreserve();
+            int status = outcome == null ? HttpServletResponse.SC_SERVICE_UNAVAILABLE : outcome.status();
+            LOG.debug("[{}] {} refused: {} {}", bridge.id(), target, status, outcome == null ? "interrupted" : outcome.message());
+            refuse(resp, status, outcome == null ? Map.of() : outcome.headers(),
+                    outcome == null ? "Interrupted" : outcome.message());
+            return;
+        }
+        registry.track(bridge);
+        try {
+            upgrader.upgrade(req, resp, bridge, outcome.subprotocol());
+        } catch (Exception e) {
+            bridge.clientUpgradeFailed(e);
+            if (!resp.isCommitted()) {
+                refuse(resp, HttpServletResponse.SC_BAD_REQUEST, Map.of(), "WebSocket upgrade failed");
+            }
+        }
+    }
+
+    private static void refuse(HttpServletResponse resp, int status, Map<String, String> headers, String message)
+            throws IOException {
+        resp.setStatus(status);
+        headers.forEach(resp::setHeader);
+        resp.setContentType("text/plain;charset=utf-8");
+        byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
+        resp.setContentLength(body.length);
+        resp.getOutputStream().write(body);
+    }
+
+    @Override
+    public void destroy() {
+        if (registry != null) {
+            try {
+                int left = registry.shutdown(config.closeTimeout().toMillis() + 1000);
+                if (left > 0) {
+                    LOG.warn("wsbridge route [{}]: {} sessions still open after the close timeout", getServletName(), left);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (backend != null) {
+            backend.release(getServletContext());
+            backend = null;
+        }
+    }
+}
