@@ -1,0 +1,48 @@
+package dev.wsbridge.support;
+
+import java.net.URI;
+import java.util.Map;
+
+/**
+ * The bridge servlet in a real embedded container, with a TLS connector and a plain one, configured
+ * with init-params exactly as web.xml would give them.
+ */
+public interface BridgeContainer extends AutoCloseable {
+
+    /** The containers the end-to-end suite runs in. */
+    enum Kind {
+        TOMCAT, JETTY;
+
+        public BridgeContainer create() {
+            return this == TOMCAT ? new EmbeddedTomcat() : new EmbeddedJetty();
+        }
+    }
+
+    /**
+     * Starts the container with the servlet mapped to {@code /wsapp/*} in the root context.
+     *
+     * @param initParams    the servlet's init-params
+     * @param contextParams context-params (they override init-params of the same name)
+     */
+    void start(Map<String, String> initParams, Map<String, String> contextParams) throws Exception;
+
+    int tlsPort();
+
+    int plainPort();
+
+    /** {@code wss://localhost:<tls>} + path. */
+    default URI wss(String path) {
+        return URI.create("wss://localhost:" + tlsPort() + path);
+    }
+
+    /** {@code ws://localhost:<plain>} + path. */
+    default URI ws(String path) {
+        return URI.create("ws://localhost:" + plainPort() + path);
+    }
+
+    /** Undeploys the web application (servlet destroy) while the server keeps running. */
+    void undeploy() throws Exception;
+
+    @Override
+    void close() throws Exception;
+}

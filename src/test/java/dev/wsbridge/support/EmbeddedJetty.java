@@ -1,0 +1,78 @@
+package dev.wsbridge.support;
+
+import dev.wsbridge.server.BridgeServlet;
+import java.util.Map;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/** The servlet in embedded Jetty 12 (ee10), with Jetty's Jakarta WebSocket implementation. */
+final class EmbeddedJetty implements BridgeContainer {
+
+    private Server server;
+    private ServerConnector tls;
+    private ServerConnector plain;
+    private ServletContextHandler context;
+
+    @Override
+    public void start(Map<String, String> initParams, Map<String, String> contextParams) throws Exception {
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName("test-jetty");
+        server = new Server(threads);
+        plain = new ServerConnector(server);
+        plain.setHost("127.0.0.1");
+        plain.setPort(0);
+        HttpConfiguration https = new HttpConfiguration();
+        https.addCustomizer(new SecureRequestCustomizer());
+        tls = new ServerConnector(server, new SslConnectionFactory(TestTls.serverTls(), "http/1.1"),
+                new HttpConnectionFactory(https));
+        tls.setHost("127.0.0.1");
+        tls.setPort(0);
+        server.addConnector(plain);
+        server.addConnector(tls);
+
+        context = new ServletContextHandler("/");
+        contextParams.forEach(context::setInitParameter);
+        JakartaWebSocketServletContainerInitializer.configure(context, null);
+        ServletHolder holder = new ServletHolder("wsapp", BridgeServlet.class);
+        holder.setInitParameters(initParams);
+        holder.setInitOrder(1);
+        context.addServlet(holder, "/wsapp/*");
+        server.setHandler(context);
+        server.start();
+    }
+
+    @Override
+    public int tlsPort() {
+        return tls.getLocalPort();
+    }
+
+    @Override
+    public int plainPort() {
+        return plain.getLocalPort();
+    }
+
+    @Override
+    public void undeploy() throws Exception {
+        context.stop();
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (server != null) {
+            server.stop();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Jetty";
+    }
+}

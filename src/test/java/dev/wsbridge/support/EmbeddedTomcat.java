@@ -1,0 +1,85 @@
+package dev.wsbridge.support;
+
+import dev.wsbridge.server.BridgeServlet;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.catalina.Context;
+import org.apache.catalina.Wrapper;
+import org.apache.catalina.connector.Connector;
+import org.apache.catalina.startup.Tomcat;
+import org.apache.tomcat.util.net.SSLHostConfig;
+import org.apache.tomcat.util.net.SSLHostConfigCertificate;
+import org.apache.tomcat.websocket.server.WsSci;
+
+/** The servlet in embedded Tomcat, with Tomcat's own Jakarta WebSocket implementation. */
+final class EmbeddedTomcat implements BridgeContainer {
+
+    private Tomcat tomcat;
+    private Connector tls;
+    private Connector plain;
+    private Context context;
+
+    @Override
+    public void start(Map<String, String> initParams, Map<String, String> contextParams) throws Exception {
+        Path base = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "tomcat");
+        tomcat = new Tomcat();
+        tomcat.setBaseDir(base.toString());
+        plain = new Connector();
+        plain.setPort(0);
+        plain.setProperty("address", "127.0.0.1");
+        tomcat.setConnector(plain);
+
+        tls = new Connector();
+        tls.setPort(0);
+        tls.setProperty("address", "127.0.0.1");
+        tls.setSecure(true);
+        tls.setScheme("https");
+        tls.setProperty("SSLEnabled", "true");
+        SSLHostConfig ssl = new SSLHostConfig();
+        SSLHostConfigCertificate cert = new SSLHostConfigCertificate(ssl, SSLHostConfigCertificate.Type.UNDEFINED);
+        cert.setCertificateKeystoreFile(TestTls.keystore().toString());
+        cert.setCertificateKeystorePassword(TestTls.PASSWORD);
+        cert.setCertificateKeystoreType("PKCS12");
+        ssl.addCertificate(cert);
+        tls.addSslHostConfig(ssl);
+        tomcat.getService().addConnector(tls);
+
+        context = tomcat.addContext("", Files.createDirectories(base.resolve("docs")).toString());
+        context.addServletContainerInitializer(new WsSci(), null);
+        contextParams.forEach(context::addParameter);
+        Wrapper wrapper = Tomcat.addServlet(context, "wsapp", new BridgeServlet());
+        initParams.forEach(wrapper::addInitParameter);
+        wrapper.setLoadOnStartup(1);
+        context.addServletMappingDecoded("/wsapp/*", "wsapp");
+        tomcat.start();
+    }
+
+    @Override
+    public int tlsPort() {
+        return tls.getLocalPort();
+    }
+
+    @Override
+    public int plainPort() {
+        return plain.getLocalPort();
+    }
+
+    @Override
+    public void undeploy() throws Exception {
+        context.stop();
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (tomcat != null) {
+            tomcat.stop();
+            tomcat.destroy();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Tomcat";
+    }
+}

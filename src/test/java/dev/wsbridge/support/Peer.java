@@ -1,0 +1,129 @@
+package dev.wsbridge.support;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+
+/**
+ * One end of a test session (a test client, or a backend's accepted session): records every whole
+ * message and the close it saw, and optionally echoes. Jetty's WebSocket API, auto-demanding.
+ */
+public class Peer implements Session.Listener.AutoDemanding {
+
+    /** How a peer's session ended. */
+    public record Closed(int code, String reason) {
+    }
+
+    private final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
+    private final CompletableFuture<Session> opened = new CompletableFuture<>();
+    private final CompletableFuture<Closed> closed = new CompletableFuture<>();
+    private volatile boolean echo;
+    private volatile Session session;
+
+    public Peer echo(boolean on) {
+        this.echo = on;
+        return this;
+    }
+
+    @Override
+    public void onWebSocketOpen(Session session) {
+        this.session = session;
+        opened.complete(session);
+    }
+
+    @Override
+    public void onWebSocketText(String message) {
+        received.add(message);
+        if (echo) {
+            session.sendText(message, Callback.NOOP);
+        }
+    }
+
+    @Override
+    public void onWebSocketBinary(ByteBuffer payload, Callback callback) {
+        byte[] bytes = new byte[payload.remaining()];
+        payload.get(bytes);
+        received.add(bytes);
+        if (echo) {
+            session.sendBinary(ByteBuffer.wrap(bytes), callback);
+        } else {
+            callback.succeed();
+        }
+    }
+
+    @Override
+    public void onWebSocketClose(int statusCode, String reason, Callback callback) {
+        closed.complete(new Closed(statusCode, reason));
+        callback.succeed();
+    }
+
+    public Session session() {
+        return Await.get(opened);
+    }
+
+    /** The next whole message: a String or a byte[]; fails after 10 s. */
+    public Object next() {
+        try {
+            Object m = received.poll(10, TimeUnit.SECONDS);
+            if (m == null) {
+                throw new AssertionError("no message within 10 s");
+            }
+            return m;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    public String nextText() {
+        Object m = next();
+        if (!(m instanceof String s)) {
+            throw new AssertionError("expected text, got " + m.getClass().getSimpleName());
+        }
+        return s;
+    }
+
+    public byte[] nextBinary() {
+        Object m = next();
+        if (!(m instanceof byte[] b)) {
+            throw new AssertionError("expected binary, got " + m.getClass().getSimpleName());
+        }
+        return b;
+    }
+
+    /** Whatever arrived and was not taken yet. */
+    public BlockingQueue<Object> pending() {
+        return received;
+    }
+
+    /** The close this peer saw; fails after 15 s. */
+    public Closed closed() {
+        return Await.get(closed, 15);
+    }
+
+    public boolean isClosed() {
+        return closed.isDone();
+    }
+
+    /** Sends text and waits for the write. */
+    public void send(String text) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        session().sendText(text, Callback.from(() -> done.complete(null), done::completeExceptionally));
+        Await.get(done);
+    }
+
+    /** Sends binary and waits for the write. */
+    public void send(byte[] bytes) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        session().sendBinary(ByteBuffer.wrap(bytes), Callback.from(() -> done.complete(null), done::completeExceptionally));
+        Await.get(done);
+    }
+
+    public void close(int code, String reason) {
+        session().close(code, reason, Callback.NOOP);
+    }
+}

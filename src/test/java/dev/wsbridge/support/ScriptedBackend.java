@@ -1,0 +1,142 @@
+package dev.wsbridge.support;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
+
+/**
+ * A real WebSocket backend (Jetty's core WebSocket server) on an ephemeral port, scriptable per test:
+ * echo or not, which subprotocol to choose, or refuse the upgrade with a status and headers. Every
+ * handshake and every accepted session is recorded for assertions.
+ */
+public final class ScriptedBackend implements AutoCloseable {
+
+    /** What the backend saw of one handshake. */
+    public record Handshake(String pathAndQuery, Map<String, List<String>> headers, List<String> subprotocols) {
+        public String header(String name) {
+            for (Map.Entry<String, List<String>> e : headers.entrySet()) {
+                if (e.getKey().equalsIgnoreCase(name)) {
+                    return String.join(", ", e.getValue());
+                }
+            }
+            return null;
+        }
+    }
+
+    private final Server server;
+    private final ServerConnector connector;
+    private final BlockingQueue<Handshake> handshakes = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Peer> sessions = new LinkedBlockingQueue<>();
+    private volatile boolean echo = true;
+    private volatile Function<List<String>, String> subprotocol = offered -> null;
+    private volatile int refuseStatus;
+    private volatile Map<String, String> refuseHeaders = Map.of();
+
+    public ScriptedBackend() throws Exception {
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName("test-backend");
+        server = new Server(threads);
+        connector = new ServerConnector(server);
+        connector.setPort(0);
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        server.setHandler(WebSocketUpgradeHandler.from(server, container -> {
+            container.setMaxTextMessageSize(128L << 20);
+            container.setMaxBinaryMessageSize(128L << 20);
+            container.setIdleTimeout(Duration.ofMinutes(5));
+            container.addMapping("/*", (request, response, callback) -> {
+                String query = request.getHttpURI().getQuery();
+                handshakes.add(new Handshake(request.getHttpURI().getPath() + (query == null ? "" : "?" + query),
+                        toMap(request), List.copyOf(request.getSubProtocols())));
+                if (refuseStatus != 0) {
+                    refuseHeaders.forEach((k, v) -> response.getHeaders().put(k, v));
+                    Response.writeError(request, response, callback, refuseStatus);
+                    return null;
+                }
+                String chosen = subprotocol.apply(request.getSubProtocols());
+                if (chosen != null) {
+                    response.setAcceptedSubProtocol(chosen);
+                }
+                Peer peer = new Peer().echo(echo);
+                sessions.add(peer);
+                return peer;
+            });
+        }));
+        server.start();
+    }
+
+    private static Map<String, List<String>> toMap(org.eclipse.jetty.server.Request request) {
+        Map<String, List<String>> out = new java.util.LinkedHashMap<>();
+        request.getHeaders().forEach(f -> out.computeIfAbsent(f.getName(), k -> new java.util.ArrayList<>()).add(f.getValue()));
+        return out;
+    }
+
+    public ScriptedBackend echo(boolean on) {
+        echo = on;
+        return this;
+    }
+
+    /** Chooses the subprotocol from those offered ({@code null}: none). */
+    public ScriptedBackend subprotocol(Function<List<String>, String> chooser) {
+        subprotocol = chooser;
+        return this;
+    }
+
+    /** Refuses every upgrade with {@code status} and {@code headers}. */
+    public ScriptedBackend refuse(int status, Map<String, String> headers) {
+        refuseHeaders = headers;
+        refuseStatus = status;
+        return this;
+    }
+
+    /** The base URI, {@code ws://127.0.0.1:<port>/}. */
+    public URI uri() {
+        return URI.create("ws://127.0.0.1:" + connector.getLocalPort() + "/");
+    }
+
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    /** The next handshake the backend saw; fails after 10 s. */
+    public Handshake handshake() {
+        return poll(handshakes, "handshake");
+    }
+
+    /** The next session the backend accepted; fails after 10 s. */
+    public Peer session() {
+        return poll(sessions, "backend session");
+    }
+
+    public int handshakeCount() {
+        return handshakes.size();
+    }
+
+    private static <T> T poll(BlockingQueue<T> q, String what) {
+        try {
+            T t = q.poll(10, TimeUnit.SECONDS);
+            if (t == null) {
+                throw new AssertionError("no " + what + " within 10 s");
+            }
+            return t;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        server.stop();
+    }
+}
