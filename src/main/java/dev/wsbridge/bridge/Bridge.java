@@ -389,14 +389,14 @@ public final class Bridge {
     }
 
     private void closeClient(jakarta.websocket.Session client, Close close) {
-        // After the close, the container's idle timeout is what drops a client that never answers.
-        client.setMaxIdleTimeout(config.closeTimeout().toMillis());
         int code = close.code() == ABORT ? GOING_AWAY : close.code();
         if (code == NO_CODE && isTomcat(client)) {
             // Tomcat writes 1005 on the wire instead of an empty close; 1000 is the nearest valid frame.
             code = NORMAL;
         }
         try {
+            // After the close, the container's idle timeout is what drops a client that never answers.
+            client.setMaxIdleTimeout(config.closeTimeout().toMillis());
             client.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(code), close.reason()));
         } catch (IOException | RuntimeException e) {
             LOG.debug("[{}] closing the client failed", id, e);

@@ -158,6 +158,8 @@ public final class BridgeServlet extends HttpServlet {
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                LOG.warn("wsbridge route [{}]: closing sessions failed", getServletName(), e);
             }
         }
         if (backend != null) {

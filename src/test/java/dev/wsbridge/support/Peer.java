@@ -19,6 +19,7 @@ public class Peer implements Session.Listener.AutoDemanding {
     }
 
     private final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Throwable> errors = new LinkedBlockingQueue<>();
     private final CompletableFuture<Session> opened = new CompletableFuture<>();
     private final CompletableFuture<Closed> closed = new CompletableFuture<>();
     private volatile boolean echo;
@@ -59,6 +60,16 @@ public class Peer implements Session.Listener.AutoDemanding {
     public void onWebSocketClose(int statusCode, String reason, Callback callback) {
         closed.complete(new Closed(statusCode, reason));
         callback.succeed();
+    }
+
+    @Override
+    public void onWebSocketError(Throwable cause) {
+        errors.add(cause);
+    }
+
+    /** Errors the peer's session reported (a dropped connection, a protocol violation). */
+    public BlockingQueue<Throwable> errors() {
+        return errors;
     }
 
     public Session session() {
