@@ -19,7 +19,6 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -380,7 +379,6 @@ class BridgeConfigTest {
     }
 
     private static BridgeConfig parse(Map<String, String> params, Map<String, String> env, Map<String, String> sys) {
-        Map<String, String> source = new LinkedHashMap<>(params);
-        return BridgeConfig.parse(source::get, env::get, sys::get);
+        return BridgeConfig.parse(params::get, env::get, sys::get);
     }
 }
