@@ -119,7 +119,10 @@ public final class BackendUri {
             }
         }
         String d = decoded.toString();
-        if (d.equals(".") || d.equals("..")) {
+        // Servlet containers drop ";params" from a segment before resolving dot segments, so "..;x" is "..".
+        int params = d.indexOf(';');
+        String name = params < 0 ? d : d.substring(0, params);
+        if (name.equals(".") || name.equals("..")) {
             throw new RejectedPathException("The segment [" + raw + "] is a dot segment in the path [" + suffix + "]");
         }
         for (int i = 0; i < d.length(); i++) {

@@ -60,8 +60,9 @@ public final class BridgeConfig {
     }
 
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{(env|sys):([^}:]+)(?::-([^}]*))?}");
-    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
-    private static final Pattern SIZE = Pattern.compile("(\\d{1,12})(B|KiB|MiB|GiB)?");
+    private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m|h)");
+    private static final Pattern WHOLE = Pattern.compile("[0-9]{1,10}");
+    private static final Pattern SIZE = Pattern.compile("([0-9]{1,12})(B|KiB|MiB|GiB)?");
 
     private final BackendTarget proxyTo;
     private final boolean allowPlainWs;
@@ -267,13 +268,11 @@ public final class BridgeConfig {
 
         int positiveInt(String name) {
             String v = raw(name);
-            try {
-                int n = Integer.parseInt(v);
-                if (n > 0) {
-                    return n;
+            if (WHOLE.matcher(v).matches()) {
+                long n = Long.parseLong(v);
+                if (n > 0 && n <= Integer.MAX_VALUE) {
+                    return (int) n;
                 }
-            } catch (NumberFormatException e) {
-                // reported below
             }
             throw bad(name, v, "a whole number greater than zero");
         }
@@ -318,9 +317,16 @@ public final class BridgeConfig {
                 throw bad(name, v, scheme.startsWith("http") ? expected + "; use " + scheme.replace("http", "ws")
                         + ":// for a WebSocket backend" : expected);
             }
+            if (u.getHost() == null && u.getRawAuthority() != null && u.getRawAuthority().contains("_")) {
+                throw bad(name, v, expected + "; the host name has an underscore, which a URI host cannot have:"
+                        + " use its IP address or a name without [_]");
+            }
             if (u.getHost() == null || u.getRawUserInfo() != null || u.getRawQuery() != null
                     || u.getRawFragment() != null) {
                 throw bad(name, v, expected);
+            }
+            if (u.getPort() == 0 || u.getPort() > 65535) {
+                throw bad(name, v, expected + " with a port from 1 to 65535");
             }
             String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
             if (!URI.create(path).normalize().getRawPath().equals(path) || path.contains("//")) {
