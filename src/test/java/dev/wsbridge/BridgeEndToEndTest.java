@@ -6,61 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wsbridge.support.Await;
-import dev.wsbridge.support.BridgeContainer;
 import dev.wsbridge.support.Peer;
 import dev.wsbridge.support.ScriptedBackend;
-import dev.wsbridge.support.TestClient;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
-import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
 
 /** Messages and subprotocols through the bridge, in embedded Tomcat and embedded Jetty, over real TLS. */
-@ParameterizedClass(name = "{0}")
-@EnumSource(BridgeContainer.Kind.class)
-class BridgeEndToEndTest {
-
-    @Parameter
-    BridgeContainer.Kind kind;
-
-    private ScriptedBackend backend;
-    private BridgeContainer container;
-    private TestClient client;
-
-    private void start(Map<String, String> params) throws Exception {
-        backend = new ScriptedBackend();
-        Map<String, String> init = new HashMap<>(params);
-        init.putIfAbsent("proxyTo", backend.uri().toString());
-        container = kind.create();
-        container.start(init, Map.of());
-        client = new TestClient();
-    }
-
-    private void start() throws Exception {
-        start(Map.of());
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        if (client != null) {
-            client.close();
-        }
-        if (container != null) {
-            container.close();
-        }
-        if (backend != null) {
-            backend.close();
-        }
-    }
+class BridgeEndToEndTest extends ContainerSuite {
 
     @Test
     void textAndBinaryCrossByteExactInOrder() throws Exception {

@@ -1,0 +1,132 @@
+package dev.wsbridge;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.wsbridge.support.BridgeContainer;
+import dev.wsbridge.support.Peer;
+import dev.wsbridge.support.Peer.Closed;
+import java.util.Map;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.junit.jupiter.api.Test;
+
+/** Every way a session ends, and the close each side sees (DESIGN §3, "Messages and closes"). */
+class CloseMappingTest extends ContainerSuite {
+
+    private Peer clientPeer;
+    private Peer backendPeer;
+
+    private void open(Map<String, String> params) throws Exception {
+        start(params);
+        clientPeer = client.connect(container.wss("/wsapp/s"));
+        backendPeer = backend.session();
+        clientPeer.send("ping");
+        assertEquals("ping", clientPeer.nextText());
+    }
+
+    private void open() throws Exception {
+        open(Map.of());
+    }
+
+    @Test
+    void clientCloseCodeAndReasonReachTheBackend() throws Exception {
+        open();
+        clientPeer.close(4001, "bye now ✓");
+        assertEquals(new Closed(4001, "bye now ✓"), backendPeer.closed());
+        assertEquals(4001, clientPeer.closed().code());
+    }
+
+    @Test
+    void backendCloseCodeAndReasonReachTheClient() throws Exception {
+        open();
+        backendPeer.close(4002, "later");
+        assertEquals(new Closed(4002, "later"), clientPeer.closed());
+        assertEquals(4002, backendPeer.closed().code());
+    }
+
+    @Test
+    void longestReasonCrossesIntact() throws Exception {
+        open();
+        String reason = "é".repeat(61) + "x"; // 123 bytes of UTF-8
+        backendPeer.close(1000, reason);
+        assertEquals(new Closed(1000, reason), clientPeer.closed());
+    }
+
+    @Test
+    void emptyCloseFromTheClientIsAnEmptyCloseToTheBackend() throws Exception {
+        open();
+        clientPeer.session().close(1005, null, Callback.NOOP);
+        // Tomcat reports a received empty close as 1000 (WsFrameBase), so that is what it can forward.
+        assertEquals(kind == BridgeContainer.Kind.TOMCAT ? 1000 : 1005, backendPeer.closed().code());
+    }
+
+    @Test
+    void emptyCloseFromTheBackendReachesTheClient() throws Exception {
+        open();
+        backendPeer.session().close(1005, null, Callback.NOOP);
+        // Tomcat's Jakarta API cannot send an empty close; 1000 is the nearest valid frame there.
+        assertEquals(kind == BridgeContainer.Kind.TOMCAT ? 1000 : 1005, clientPeer.closed().code());
+    }
+
+    @Test
+    void backendVanishingIs1014ToTheClient() throws Exception {
+        open();
+        backendPeer.session().disconnect();
+        assertEquals(1014, clientPeer.closed().code());
+    }
+
+    @Test
+    void backendStoppingIs1014OrItsGoingAwayToTheClient() throws Exception {
+        open();
+        backend.close();
+        int code = clientPeer.closed().code();
+        assertTrue(code == 1014 || code == 1001, "code " + code);
+    }
+
+    @Test
+    void clientVanishingIs1001ToTheBackend() throws Exception {
+        open();
+        clientPeer.session().disconnect();
+        assertEquals(1001, backendPeer.closed().code());
+    }
+
+    @Test
+    void clientMessageTooBigIs1009ToTheClientAnd1001ToTheBackend() throws Exception {
+        open(Map.of("maxMessageSize", "1KiB"));
+        clientPeer.send(new byte[2048]);
+        assertEquals(1009, clientPeer.closed().code());
+        assertEquals(1001, backendPeer.closed().code());
+    }
+
+    @Test
+    void backendMessageTooBigIs1009ToTheBackendAnd1014ToTheClient() throws Exception {
+        open(Map.of("maxMessageSize", "1KiB"));
+        backendPeer.send("x".repeat(2048));
+        assertEquals(1009, backendPeer.closed().code());
+        assertEquals(1014, clientPeer.closed().code());
+    }
+
+    @Test
+    void messagesAtTheLimitPass() throws Exception {
+        open(Map.of("maxMessageSize", "1KiB"));
+        clientPeer.send(new byte[1024]);
+        assertEquals(1024, clientPeer.nextBinary().length);
+        clientPeer.send("é".repeat(512));
+        assertEquals("é".repeat(512), clientPeer.nextText());
+    }
+
+    @Test
+    void idleSessionsCloseWith1001OnBothLegs() throws Exception {
+        open(Map.of("idleTimeout", "1s"));
+        assertEquals(1001, clientPeer.closed().code());
+        assertEquals(1001, backendPeer.closed().code());
+    }
+
+    @Test
+    void undeployClosesBothLegsWith1001() throws Exception {
+        open();
+        container.undeploy();
+        assertEquals(1001, clientPeer.closed().code());
+        assertEquals(1001, backendPeer.closed().code());
+    }
+}
