@@ -52,6 +52,8 @@ public final class BridgeServlet extends HttpServlet {
                 String v = context.getInitParameter(name);
                 return v != null ? v : servletConfig.getInitParameter(name);
             });
+            // RouteCheck (web.xml) has already failed the deployment for a bad value; this covers a
+            // web.xml that leaves the listener out.
         } catch (ConfigException e) {
             LOG.error("wsbridge route [{}] not started: {}", route, e.getMessage());
             throw new UnavailableException(e.getMessage());

@@ -40,6 +40,9 @@ public interface BridgeContainer extends AutoCloseable {
         return URI.create("ws://localhost:" + plainPort() + path);
     }
 
+    /** Whether the web application started (a bad init-param must stop it). */
+    boolean deployed();
+
     /** Undeploys the web application (servlet destroy) while the server keeps running. */
     void undeploy() throws Exception;
 

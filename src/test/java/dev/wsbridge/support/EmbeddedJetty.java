@@ -1,6 +1,7 @@
 package dev.wsbridge.support;
 
 import dev.wsbridge.server.BridgeServlet;
+import dev.wsbridge.server.RouteCheck;
 import java.util.Map;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -41,12 +42,20 @@ final class EmbeddedJetty implements BridgeContainer {
         context = new ServletContextHandler("/");
         contextParams.forEach(context::setInitParameter);
         JakartaWebSocketServletContainerInitializer.configure(context, null);
+        context.addEventListener(new RouteCheck());
         ServletHolder holder = new ServletHolder("wsapp", BridgeServlet.class);
         holder.setInitParameters(initParams);
         holder.setInitOrder(1);
         context.addServlet(holder, "/wsapp/*");
         server.setHandler(context);
-        server.start();
+        try {
+            server.start();
+        } catch (Exception e) {
+            if (server.isStarted() || context.isStarted() || !context.isFailed()) {
+                throw e;
+            }
+            // A failed deployment: the test asks deployed().
+        }
     }
 
     @Override
@@ -57,6 +66,11 @@ final class EmbeddedJetty implements BridgeContainer {
     @Override
     public int plainPort() {
         return plain.getLocalPort();
+    }
+
+    @Override
+    public boolean deployed() {
+        return context.isAvailable() && context.isStarted();
     }
 
     @Override

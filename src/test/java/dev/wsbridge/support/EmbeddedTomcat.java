@@ -1,6 +1,7 @@
 package dev.wsbridge.support;
 
 import dev.wsbridge.server.BridgeServlet;
+import dev.wsbridge.server.RouteCheck;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -47,6 +48,7 @@ final class EmbeddedTomcat implements BridgeContainer {
 
         context = tomcat.addContext("", Files.createDirectories(base.resolve("docs")).toString());
         context.addServletContainerInitializer(new WsSci(), null);
+        context.addApplicationListener(RouteCheck.class.getName());
         contextParams.forEach(context::addParameter);
         Wrapper wrapper = Tomcat.addServlet(context, "wsapp", new BridgeServlet());
         initParams.forEach(wrapper::addInitParameter);
@@ -63,6 +65,11 @@ final class EmbeddedTomcat implements BridgeContainer {
     @Override
     public int plainPort() {
         return plain.getLocalPort();
+    }
+
+    @Override
+    public boolean deployed() {
+        return context.getState().isAvailable();
     }
 
     @Override

@@ -1,0 +1,45 @@
+package dev.wsbridge.server;
+
+import dev.wsbridge.config.BridgeConfig;
+import dev.wsbridge.config.ConfigException;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletContextEvent;
+import jakarta.servlet.ServletContextListener;
+import jakarta.servlet.ServletRegistration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fails the deployment, in every container, when a route's init-params are bad or the container lacks
+ * Jakarta WebSocket: a servlet that merely refuses to start would leave Tomcat serving 503s from a
+ * half-deployed application. Declared first in web.xml; the servlets check again on their own.
+ */
+public final class RouteCheck implements ServletContextListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RouteCheck.class);
+
+    @Override
+    public void contextInitialized(ServletContextEvent event) {
+        ServletContext context = event.getServletContext();
+        if (!JakartaSupport.present(getClass().getClassLoader())) {
+            String message = JakartaSupport.missingMessage(context);
+            LOG.error(message);
+            throw new IllegalStateException(message);
+        }
+        for (ServletRegistration route : context.getServletRegistrations().values()) {
+            if (!BridgeServlet.class.getName().equals(route.getClassName())) {
+                continue;
+            }
+            try {
+                BridgeConfig.parse(name -> {
+                    String v = context.getInitParameter(name);
+                    return v != null ? v : route.getInitParameter(name);
+                });
+            } catch (ConfigException e) {
+                String message = "wsbridge route [" + route.getName() + "]: " + e.getMessage();
+                LOG.error(message);
+                throw new IllegalStateException(message);
+            }
+        }
+    }
+}
