@@ -10,9 +10,10 @@ import org.eclipse.jetty.websocket.api.Session;
 
 /**
  * One end of a test session (a test client, or a backend's accepted session): records every whole
- * message and the close it saw, and optionally echoes. Jetty's WebSocket API, auto-demanding.
+ * message and the close it saw, and optionally echoes. Jetty's WebSocket API; it demands the next
+ * frame after each message unless {@link #pause paused}, so a paused peer stops reading from TCP.
  */
-public class Peer implements Session.Listener.AutoDemanding {
+public class Peer implements Session.Listener {
 
     /** How a peer's session ended. */
     public record Closed(int code, String reason) {
@@ -23,6 +24,8 @@ public class Peer implements Session.Listener.AutoDemanding {
     private final CompletableFuture<Session> opened = new CompletableFuture<>();
     private final CompletableFuture<Closed> closed = new CompletableFuture<>();
     private volatile boolean echo;
+    private boolean paused;
+    private boolean owed;
     private volatile Session session;
 
     public Peer echo(boolean on) {
@@ -34,6 +37,34 @@ public class Peer implements Session.Listener.AutoDemanding {
     public void onWebSocketOpen(Session session) {
         this.session = session;
         opened.complete(session);
+        session.demand();
+    }
+
+    /** Stops reading: no frame is read from the connection until {@link #resume}. */
+    public synchronized void pause() {
+        paused = true;
+    }
+
+    public void resume() {
+        boolean demand;
+        synchronized (this) {
+            paused = false;
+            demand = owed;
+            owed = false;
+        }
+        if (demand) {
+            session.demand();
+        }
+    }
+
+    private void next(Session s) {
+        synchronized (this) {
+            if (paused) {
+                owed = true;
+                return;
+            }
+        }
+        s.demand();
     }
 
     @Override
@@ -42,6 +73,7 @@ public class Peer implements Session.Listener.AutoDemanding {
         if (echo) {
             session.sendText(message, Callback.NOOP);
         }
+        next(session);
     }
 
     @Override
@@ -54,6 +86,7 @@ public class Peer implements Session.Listener.AutoDemanding {
         } else {
             callback.succeed();
         }
+        next(session);
     }
 
     @Override
