@@ -44,8 +44,6 @@ public final class Bridge {
     /** Tomcat's per-session user properties; ignored by other containers. */
     private static final String TOMCAT_BLOCKING_SEND_TIMEOUT = "org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT";
     private static final String TOMCAT_SESSION_CLOSE_TIMEOUT = "org.apache.tomcat.websocket.SESSION_CLOSE_TIMEOUT";
-    private static final String TOMCAT_ABNORMAL_CLOSE_SEND_TIMEOUT =
-            "org.apache.tomcat.websocket.ABNORMAL_SESSION_CLOSE_SEND_TIMEOUT";
 
     /** Where a bridge is in its life. */
     enum State {
@@ -243,7 +241,6 @@ public final class Bridge {
         long idle = config.idleTimeout().toMillis();
         session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, idle);
         session.getUserProperties().put(TOMCAT_SESSION_CLOSE_TIMEOUT, config.closeTimeout().toMillis());
-        session.getUserProperties().put(TOMCAT_ABNORMAL_CLOSE_SEND_TIMEOUT, config.closeTimeout().toMillis());
         Close pending;
         Session backend;
         synchronized (lock) {
@@ -395,7 +392,9 @@ public final class Bridge {
             code = NORMAL;
         }
         try {
-            // After the close, the container's idle timeout is what drops a client that never answers.
+            // Tomcat sends a 1000 close with its blocking send timeout (otherwise the idle timeout here),
+            // and after the close the container's idle timeout is what drops a client that never answers.
+            client.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, config.closeTimeout().toMillis());
             client.setMaxIdleTimeout(config.closeTimeout().toMillis());
             client.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(code), close.reason()));
         } catch (IOException | RuntimeException e) {

@@ -28,12 +28,15 @@ public final class BridgeRegistry {
         slots.release();
     }
 
-    /** Tracks a bridge holding a reserved slot; the slot is given back when the bridge closes. */
+    /**
+     * Tracks a bridge holding a reserved slot, from before its backend is contacted; the slot is given
+     * back by {@link #closed}, once.
+     */
     public void track(Bridge bridge) {
         open.add(bridge);
     }
 
-    /** Called once per tracked bridge when both its legs are released. */
+    /** Called when a tracked bridge is released, or its handshake failed; later calls do nothing. */
     public void closed(Bridge bridge) {
         if (open.remove(bridge)) {
             slots.release();

@@ -111,6 +111,7 @@ public final class BridgeServlet extends HttpServlet {
     /** Holds a reserved slot and a pending-handshake permit on entry; gives back what it does not use. */
     private void bridge(HttpServletRequest req, HttpServletResponse resp, URI target) throws IOException {
         Bridge bridge = new Bridge(config, backend.scheduler(), registry::closed);
+        registry.track(bridge);
         Outcome outcome;
         try {
             outcome = BackendConnector.connect(backend, config, target, bridge.backendListener(),
@@ -122,14 +123,13 @@ public final class BridgeServlet extends HttpServlet {
             pendingHandshakes.release();
         }
         if (outcome == null || !outcome.connected()) {
-            registry.unreserve();
+            registry.closed(bridge);
             int status = outcome == null ? HttpServletResponse.SC_SERVICE_UNAVAILABLE : outcome.status();
             LOG.debug("[{}] {} refused: {} {}", bridge.id(), target, status, outcome == null ? "interrupted" : outcome.message());
             refuse(resp, status, outcome == null ? Map.of() : outcome.headers(),
                     outcome == null ? "Interrupted" : outcome.message());
             return;
         }
-        registry.track(bridge);
         try {
             upgrader.upgrade(req, resp, bridge, outcome.subprotocol());
         } catch (Exception e) {

@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import org.apache.catalina.Container;
 import org.apache.catalina.Context;
+import org.apache.catalina.Lifecycle;
 import org.apache.catalina.LifecycleException;
 import org.apache.catalina.connector.Connector;
 import org.apache.catalina.startup.Tomcat;
@@ -104,7 +106,8 @@ public final class Demo {
             System.out.println();
 
             stopRequested.await();
-            LOG.info("Stopping the demo");
+            // Printed, not logged: java.util.logging closes its handlers as soon as the JVM begins to exit.
+            System.out.println("Stopping the demo");
         } finally {
             // Reverse order of start: the bridge closes its sessions with 1001 while the backend still runs.
             try {
@@ -112,6 +115,7 @@ public final class Demo {
             } finally {
                 try {
                     backend.stop();
+                    System.out.println("Demo stopped");
                 } finally {
                     stopped.countDown();
                 }
@@ -203,6 +207,8 @@ public final class Demo {
             throws IOException, LifecycleException {
         Tomcat tomcat = new Tomcat();
         tomcat.setBaseDir(baseDir.toString());
+        // Under mvn exec:java the system class loader is Maven's, which holds no Tomcat class.
+        tomcat.getServer().setParentClassLoader(Demo.class.getClassLoader());
         Files.createDirectories(baseDir.resolve("webapps"));
 
         SSLHostConfig tls = new SSLHostConfig();
@@ -227,6 +233,12 @@ public final class Demo {
         // belongs to Jetty and must not run inside Tomcat.
         context.setContainerSciFilter("org\\.eclipse\\.jetty\\..*");
         context.addParameter("proxyTo", proxyTo);
+        // Tomcat's defaults declare a JSP servlet, but Jasper is not on this classpath and the WAR has no JSP.
+        context.addLifecycleListener(event -> {
+            if (Lifecycle.BEFORE_START_EVENT.equals(event.getType())) {
+                removeJspServlet(context);
+            }
+        });
 
         tomcat.start();
         if (!context.getState().isAvailable()) {
@@ -234,6 +246,15 @@ public final class Demo {
             throw new IllegalStateException("The WAR [" + war + "] did not deploy; see the log above");
         }
         return tomcat;
+    }
+
+    private static void removeJspServlet(Context context) {
+        Container jsp = context.findChild("jsp");
+        if (jsp != null) {
+            context.removeChild(jsp);
+        }
+        context.removeServletMapping("*.jsp");
+        context.removeServletMapping("*.jspx");
     }
 
     private static void stopTomcat(Tomcat tomcat) throws LifecycleException {
@@ -246,7 +267,7 @@ public final class Demo {
     private static void awaitQuietly(CountDownLatch latch) {
         try {
             if (!latch.await(WAIT_LIMIT.toSeconds(), TimeUnit.SECONDS)) {
-                LOG.warn("The demo did not stop within {}s", WAIT_LIMIT.toSeconds());
+                System.err.println("The demo did not stop within " + WAIT_LIMIT.toSeconds() + "s");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -257,7 +278,7 @@ public final class Demo {
      * Echoes every text and binary frame as it arrives, streamed: the next frame is demanded only when the
      * echo of the previous one is written, so a client that does not read is never buffered for.
      */
-    static final class EchoEndpoint implements Session.Listener {
+    public static final class EchoEndpoint implements Session.Listener {
 
         private volatile Session session;
 
