@@ -48,10 +48,7 @@ public final class BridgeServlet extends HttpServlet {
         ServletContext context = servletConfig.getServletContext();
         String route = servletConfig.getServletName();
         try {
-            config = BridgeConfig.parse(name -> {
-                String v = context.getInitParameter(name);
-                return v != null ? v : servletConfig.getInitParameter(name);
-            });
+            config = BridgeConfig.parse(RouteCheck.params(context, servletConfig::getInitParameter));
             // RouteCheck (web.xml) has already failed the deployment for a bad value; this covers a
             // web.xml that leaves the listener out.
         } catch (ConfigException e) {

@@ -2,10 +2,12 @@ package dev.wsbridge.server;
 
 import dev.wsbridge.config.BridgeConfig;
 import dev.wsbridge.config.ConfigException;
+import dev.wsbridge.config.ParamSource;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
 import jakarta.servlet.ServletRegistration;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,6 +19,14 @@ import org.slf4j.LoggerFactory;
 public final class RouteCheck implements ServletContextListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(RouteCheck.class);
+
+    /** A route's raw values: the context-param of a name wins over the route's init-param. */
+    static ParamSource params(ServletContext context, UnaryOperator<String> initParameter) {
+        return name -> {
+            String v = context.getInitParameter(name);
+            return v != null ? v : initParameter.apply(name);
+        };
+    }
 
     @Override
     public void contextInitialized(ServletContextEvent event) {
@@ -31,10 +41,7 @@ public final class RouteCheck implements ServletContextListener {
                 continue;
             }
             try {
-                BridgeConfig.parse(name -> {
-                    String v = context.getInitParameter(name);
-                    return v != null ? v : route.getInitParameter(name);
-                });
+                BridgeConfig.parse(params(context, route::getInitParameter));
             } catch (ConfigException e) {
                 String message = "wsbridge route [" + route.getName() + "]: " + e.getMessage();
                 LOG.error(message);
