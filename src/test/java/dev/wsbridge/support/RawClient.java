@@ -56,6 +56,45 @@ public final class RawClient {
         }
     }
 
+    /** An upgraded raw TLS connection: the response head, then frames both ways. */
+    public record Upgraded(Head head, Socket socket) implements AutoCloseable {
+        /** Sends a masked frame, as a client must (or unmasked, to misbehave). */
+        public void send(int opcode, boolean fin, int rsv, byte[] payload, boolean masked) throws IOException {
+            socket.getOutputStream().write(RawFrames.encode(opcode, fin, rsv, payload, masked));
+            socket.getOutputStream().flush();
+        }
+
+        public RawFrames.Frame read() throws IOException {
+            return RawFrames.read(socket.getInputStream());
+        }
+
+        /** The next frame that is not a ping or pong. */
+        public RawFrames.Frame readData() throws IOException {
+            RawFrames.Frame f;
+            do {
+                f = read();
+            } while (f.opcode() == RawFrames.PING || f.opcode() == RawFrames.PONG);
+            return f;
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    /** Sends {@code head} over TLS and keeps the connection open for frames. */
+    public static Upgraded upgradeTls(int port, String head) throws Exception {
+        org.eclipse.jetty.util.ssl.SslContextFactory.Client f = TestTls.clientTls();
+        f.start();
+        try {
+            SSLSocket s = (SSLSocket) f.getSslContext().getSocketFactory().createSocket("localhost", port);
+            return new Upgraded(exchange(s, head), s);
+        } finally {
+            f.stop();
+        }
+    }
+
     private static Head exchange(Socket s, String head) throws IOException {
         s.setSoTimeout(30_000);
         OutputStream out = s.getOutputStream();
