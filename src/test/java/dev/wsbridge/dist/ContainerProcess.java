@@ -1,0 +1,269 @@
+package dev.wsbridge.dist;
+
+import dev.wsbridge.support.RawClient;
+import dev.wsbridge.support.TestTls;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import javax.net.ssl.SSLSocket;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+
+/**
+ * One real container distribution run as a separate {@code java} process, in a fresh base directory under
+ * {@code target/}, with a TLS connector on a free port configured as README tells an admin to, and WARs
+ * copied into its {@code webapps/}. Stopped with SIGTERM (the containers' shutdown hooks undeploy), then
+ * forcibly if that takes too long.
+ */
+abstract class ContainerProcess implements AutoCloseable {
+
+    /** The WAR {@code mvn package} built. */
+    static Path builtWar() {
+        Path war = Path.of(System.getProperty("wsbridge.war", "target/wsbridge.war"));
+        if (!Files.isRegularFile(war)) {
+            throw new IllegalStateException("[" + war + "] is missing; run mvn verify (package comes first)");
+        }
+        return war;
+    }
+
+    protected final Distribution distribution;
+    protected final Path home;
+    protected final Path base;
+    protected final int port;
+    protected final Path keystore = TestTls.keystore();
+    private final Map<String, String> environment = new LinkedHashMap<>();
+    private final List<String> systemProperties = new ArrayList<>();
+    private Process process;
+
+    protected ContainerProcess(Distribution distribution, Path base) throws IOException {
+        this.distribution = distribution;
+        this.home = distribution.home().toAbsolutePath();
+        this.base = base.toAbsolutePath();
+        deleteTree(this.base);
+        Files.createDirectories(this.base);
+        this.port = freePort();
+    }
+
+    /** A port nothing listens on right now (bound, read, released). */
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        }
+    }
+
+    /** Sets an environment variable of the container process. */
+    ContainerProcess env(String name, String value) {
+        environment.put(name, value);
+        return this;
+    }
+
+    /** Adds a {@code -Dname=value} to the container JVM. */
+    ContainerProcess sys(String name, String value) {
+        systemProperties.add("-D" + name + "=" + value);
+        return this;
+    }
+
+    /** Copies {@code war} into {@code webapps/} as {@code name.war} ({@code ROOT} is the root context). */
+    void deploy(String name, Path war) throws IOException {
+        Files.createDirectories(webapps());
+        Files.copy(war, webapps().resolve(name + ".war"), StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * Gives web application {@code name} context-params without touching its WAR: Tomcat's
+     * {@code conf/Catalina/localhost/NAME.xml} with {@code <Parameter>}, Jetty's {@code webapps/NAME.xml}
+     * calling {@code setInitParameter}. Call before {@link #start()}.
+     */
+    abstract void contextParams(String name, Map<String, String> params) throws IOException;
+
+    /** The command line that runs the container, working directory {@link #base}. */
+    protected abstract List<String> command();
+
+    Path webapps() {
+        return base.resolve("webapps");
+    }
+
+    /** Where the process's stdout and stderr go (all container and web application logging included). */
+    Path consoleLog() {
+        return base.resolve("logs").resolve("console.log");
+    }
+
+    /** Everything the container logged so far. */
+    String log() {
+        try {
+            return Files.exists(consoleLog()) ? Files.readString(consoleLog(), StandardCharsets.UTF_8) : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    protected List<String> systemProperties() {
+        return systemProperties;
+    }
+
+    /** Starts the process and waits (bounded) until its TLS connector completes a handshake. */
+    void start() throws Exception {
+        Files.createDirectories(consoleLog().getParent());
+        List<String> command = command();
+        ProcessBuilder pb = new ProcessBuilder(command).directory(base.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(consoleLog().toFile()));
+        pb.environment().putAll(environment);
+        process = pb.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (!tlsHandshakeSucceeds()) {
+            if (!process.isAlive()) {
+                throw new AssertionError(distribution + " exited with " + process.exitValue() + " before its TLS port "
+                        + port + " answered; command " + command + "\n" + tail());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(distribution + ": TLS port " + port + " not ready within 90 s\n" + tail());
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private boolean tlsHandshakeSucceeds() throws Exception {
+        SslContextFactory.Client f = TestTls.clientTls();
+        f.start();
+        try (SSLSocket s = (SSLSocket) f.getSslContext().getSocketFactory().createSocket("localhost", port)) {
+            s.setSoTimeout(5000);
+            s.startHandshake();
+            return true;
+        } catch (IOException e) {
+            return false;
+        } finally {
+            f.stop();
+        }
+    }
+
+    /**
+     * Waits (bounded) until a plain HTTPS GET of {@code path} answers {@code status}: for a bridge route,
+     * 426 means the web application is deployed and its servlet initialised.
+     */
+    RawClient.Head awaitStatus(String path, int status) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        RawClient.Head last = null;
+        while (true) {
+            try {
+                last = RawClient.tls(port, "GET " + path + " HTTP/1.1\r\nHost: localhost:" + port
+                        + "\r\nConnection: close\r\n\r\n");
+                if (last.status() == status) {
+                    return last;
+                }
+            } catch (IOException e) {
+                // not answering yet
+            }
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                throw new AssertionError(distribution + ": GET " + path + " did not answer " + status + " within 60 s; last "
+                        + (last == null ? "none" : last.status() + " " + last.body()) + "\n" + tail());
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /** {@code wss://localhost:<port>} + path. */
+    URI wss(String path) {
+        return URI.create("wss://localhost:" + port + path);
+    }
+
+    int port() {
+        return port;
+    }
+
+    boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    /** The last 200 lines of the console log, for failure messages. */
+    String tail() {
+        String[] lines = log().split("\n");
+        StringBuilder b = new StringBuilder("--- last lines of ").append(consoleLog()).append(" ---\n");
+        for (int i = Math.max(0, lines.length - 200); i < lines.length; i++) {
+            b.append(lines[i]).append('\n');
+        }
+        return b.toString();
+    }
+
+    /** SIGTERM, then bounded waits; forcibly killed (with any child) if it does not stop in time. */
+    @Override
+    public void close() throws Exception {
+        if (process == null) {
+            return;
+        }
+        List<ProcessHandle> children = process.descendants().toList();
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+        for (ProcessHandle child : children) {
+            if (child.isAlive()) {
+                child.destroyForcibly();
+            }
+        }
+    }
+
+    /** Runs {@code command} to completion (bounded) with its output in the console log; fails on a non-zero exit. */
+    protected void run(List<String> command) throws Exception {
+        Files.createDirectories(consoleLog().getParent());
+        Process p = new ProcessBuilder(command).directory(base.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(consoleLog().toFile())).start();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("not done within 120 s: " + command + "\n" + tail());
+        }
+        if (p.exitValue() != 0) {
+            throw new AssertionError("exit " + p.exitValue() + ": " + command + "\n" + tail());
+        }
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> walk = Files.walk(from)) {
+            for (Path p : walk.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+    }
+
+    /** Escapes {@code value} for an XML attribute or text. */
+    static String xml(String value) {
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+
+    @Override
+    public String toString() {
+        return distribution + " in " + base + " on port " + port;
+    }
+}

@@ -1,0 +1,279 @@
+package dev.wsbridge.dist;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.wsbridge.support.Await;
+import dev.wsbridge.support.Peer;
+import dev.wsbridge.support.ScriptedBackend;
+import dev.wsbridge.support.TestClient;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The built WAR in each real distribution, over wss through the container's own TLS connector, configured
+ * without repacking exactly as README shows: one container process per distribution, four web applications
+ * in it.
+ * <ul>
+ * <li>{@code /} (ROOT.war): the shipped WAR with a context-param {@code proxyTo} from the container's context
+ * descriptor ({@code conf/Catalina/localhost/ROOT.xml} or Jetty's {@code webapps/ROOT.xml});</li>
+ * <li>{@code /env}: the shipped WAR as is, its {@code ${env:WSBRIDGE_PROXY_TO}} from the process environment;</li>
+ * <li>{@code /sys}: the shipped WAR with a context-param {@code ${sys:backend.url}}, given as {@code -D};</li>
+ * <li>{@code /routes}: a web.xml with four routes, {@code /wsapp/*}, {@code /other/*}, {@code /dead/*} (a
+ * refused port) and {@code /envonly/*} ({@code ${env:WSBRIDGE_PROXY_TO}} without a default).</li>
+ * </ul>
+ */
+@ParameterizedClass(name = "{0}")
+@MethodSource("dev.wsbridge.dist.Distribution#selected")
+class DistributionIT {
+
+    @Parameter
+    Distribution distribution;
+
+    private static ScriptedBackend main;
+    private static ScriptedBackend viaEnv;
+    private static ScriptedBackend viaSys;
+    private static ScriptedBackend routeWsapp;
+    private static ScriptedBackend routeOther;
+    private static ContainerProcess container;
+    private static TestClient client;
+
+    @BeforeParameterizedClassInvocation
+    static void startContainer(Distribution distribution) throws Exception {
+        main = new ScriptedBackend();
+        viaEnv = new ScriptedBackend();
+        viaSys = new ScriptedBackend();
+        routeWsapp = new ScriptedBackend();
+        routeOther = new ScriptedBackend();
+        container = distribution.newProcess(Path.of("target", "it", "DistributionIT", distribution.name()));
+        Path war = ContainerProcess.builtWar();
+
+        container.deploy("ROOT", war);
+        container.contextParams("ROOT", Map.of("proxyTo", main.uri().toString()));
+
+        container.env("WSBRIDGE_PROXY_TO", viaEnv.uri().toString());
+        container.deploy("env", war);
+
+        container.sys("backend.url", viaSys.uri().toString());
+        container.deploy("sys", war);
+        container.contextParams("sys", Map.of("proxyTo", "${sys:backend.url}"));
+
+        Map<String, String> routes = new LinkedHashMap<>();
+        routes.put("wsapp", routeWsapp.uri().toString());
+        routes.put("other", routeOther.uri().toString());
+        routes.put("dead", "ws://127.0.0.1:" + ContainerProcess.freePort() + "/");
+        routes.put("envonly", "${env:WSBRIDGE_PROXY_TO}");
+        container.deploy("routes", Wars.withWebXml(war, container.base.resolve("wars/routes.war"), Wars.routes(routes)));
+
+        container.start();
+        for (String route : List.of("/wsapp/", "/env/wsapp/", "/sys/wsapp/", "/routes/wsapp/", "/routes/other/", "/routes/dead/",
+                "/routes/envonly/")) {
+            container.awaitStatus(route, 426);
+        }
+        client = new TestClient();
+    }
+
+    @AfterParameterizedClassInvocation
+    static void stopContainer() throws Exception {
+        for (AutoCloseable c : new AutoCloseable[] {client, container, routeOther, routeWsapp, viaSys, viaEnv, main}) {
+            if (c != null) {
+                c.close();
+            }
+        }
+        client = null;
+        container = null;
+    }
+
+    /** Forgets the handshakes earlier tests left on {@code backend}. */
+    private static void drain(ScriptedBackend backend) {
+        for (int i = backend.handshakeCount(); i > 0; i--) {
+            backend.handshake();
+        }
+    }
+
+    @Test
+    void textAndBinaryEcho() {
+        Peer c = client.connect(container.wss("/wsapp/echo"));
+        Peer b = main.session();
+        byte[] bin = new byte[1000];
+        new Random(1).nextBytes(bin);
+
+        c.send("héllo ✓ 😀");
+        c.send(bin);
+
+        assertEquals("héllo ✓ 😀", b.nextText());
+        assertArrayEquals(bin, b.nextBinary());
+        assertEquals("héllo ✓ 😀", c.nextText());
+        assertArrayEquals(bin, c.nextBinary());
+        assertTrue(c.pending().isEmpty(), "nothing else reached the client");
+        c.close(1000, "done");
+        assertEquals(new Peer.Closed(1000, "done"), b.closed());
+    }
+
+    @Test
+    void largeFragmentedMessageIsByteExact() {
+        Peer c = client.connect(container.wss("/wsapp/large"));
+        Peer b = main.session();
+        byte[] whole = new byte[8 << 20];
+        new Random(2).nextBytes(whole);
+        Session s = c.session();
+        int fragment = 64 << 10;
+        for (int off = 0; off < whole.length; off += fragment) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            s.sendPartialBinary(ByteBuffer.wrap(whole, off, fragment), off + fragment == whole.length,
+                    Callback.from(() -> done.complete(null), done::completeExceptionally));
+            Await.get(done);
+        }
+
+        assertArrayEquals(whole, b.nextBinary());
+        assertArrayEquals(whole, c.nextBinary());
+        c.close(1000, "done");
+        b.closed();
+    }
+
+    @Test
+    void backendChoosesTheSubprotocol() {
+        drain(main);
+        main.subprotocol(offered -> offered.contains("v2.chat") ? "v2.chat" : null);
+        try {
+            Peer c = client.connect(container.wss("/wsapp/sub"), "v1.chat", "v2.chat");
+            Peer b = main.session();
+
+            assertEquals(List.of("v1.chat", "v2.chat"), main.handshake().subprotocols());
+            assertEquals("v2.chat", c.session().getUpgradeResponse().getAcceptedSubProtocol());
+            c.close(1000, "done");
+            b.closed();
+        } finally {
+            main.subprotocol(offered -> null);
+        }
+    }
+
+    @Test
+    void deadBackendIs502() throws Exception {
+        assertEquals(502, client.status(container.wss("/routes/dead/x"), Map.of()));
+    }
+
+    @Test
+    void clientCloseCodeAndReasonReachTheBackend() {
+        Peer c = client.connect(container.wss("/wsapp/close-client"));
+        Peer b = main.session();
+
+        c.close(4001, "client says bye");
+
+        assertEquals(new Peer.Closed(4001, "client says bye"), b.closed());
+        c.closed();
+    }
+
+    @Test
+    void backendCloseCodeAndReasonReachTheClient() {
+        Peer c = client.connect(container.wss("/wsapp/close-backend"));
+        Peer b = main.session();
+
+        b.close(4002, "backend says bye");
+
+        assertEquals(new Peer.Closed(4002, "backend says bye"), c.closed());
+        b.closed();
+    }
+
+    @Test
+    void backendVanishingIs1014() {
+        Peer c = client.connect(container.wss("/wsapp/vanish"));
+        Peer b = main.session();
+        c.send("before");
+        assertEquals("before", c.nextText());
+
+        b.session().disconnect();
+
+        Peer.Closed closed = c.closed();
+        assertEquals(1014, closed.code(), closed.toString());
+    }
+
+    @Test
+    void contextParamFromTheContainerConfigChoosesTheBackend() {
+        drain(main);
+        drain(viaEnv);
+        Peer c = client.connect(container.wss("/wsapp/ctx?q=1"));
+        Peer b = main.session();
+
+        assertEquals("/ctx?q=1", main.handshake().pathAndQuery());
+        assertEquals(0, viaEnv.handshakeCount(), "the context-param wins over the env placeholder");
+        c.close(1000, "done");
+        b.closed();
+    }
+
+    @Test
+    void envPlaceholderOfTheShippedWebXml() throws Exception {
+        drain(viaEnv);
+        Peer c = client.connect(container.wss("/env/wsapp/e"));
+        Peer b = viaEnv.session();
+
+        assertEquals("/e", viaEnv.handshake().pathAndQuery());
+        c.send("via env");
+        assertEquals("via env", c.nextText());
+        c.close(1000, "done");
+        b.closed();
+    }
+
+    @Test
+    void envPlaceholderWithoutDefault() {
+        drain(viaEnv);
+        Peer c = client.connect(container.wss("/routes/envonly/e2"));
+        Peer b = viaEnv.session();
+
+        assertEquals("/e2", viaEnv.handshake().pathAndQuery());
+        c.close(1000, "done");
+        b.closed();
+    }
+
+    @Test
+    void sysPlaceholderInAContextParam() {
+        drain(viaSys);
+        Peer c = client.connect(container.wss("/sys/wsapp/s"));
+        Peer b = viaSys.session();
+
+        assertEquals("/s", viaSys.handshake().pathAndQuery());
+        c.send("via sys");
+        assertEquals("via sys", c.nextText());
+        c.close(1000, "done");
+        b.closed();
+    }
+
+    @Test
+    void secondRouteReachesItsOwnBackend() {
+        drain(routeWsapp);
+        drain(routeOther);
+        Peer c1 = client.connect(container.wss("/routes/wsapp/a"));
+        Peer b1 = routeWsapp.session();
+        Peer c2 = client.connect(container.wss("/routes/other/b"));
+        Peer b2 = routeOther.session();
+
+        assertEquals("/a", routeWsapp.handshake().pathAndQuery());
+        assertEquals("/b", routeOther.handshake().pathAndQuery());
+        c1.send("one");
+        c2.send("two");
+        assertEquals("one", b1.nextText());
+        assertEquals("two", b2.nextText());
+        assertEquals("one", c1.nextText());
+        assertEquals("two", c2.nextText());
+        assertEquals(0, routeWsapp.handshakeCount());
+        assertEquals(0, routeOther.handshakeCount());
+        c1.close(1000, "done");
+        c2.close(1000, "done");
+        b1.closed();
+        b2.closed();
+    }
+}

@@ -1,0 +1,88 @@
+package dev.wsbridge.dist;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Tomcat from its distribution: a fresh CATALINA_BASE whose {@code conf/} is copied from CATALINA_HOME, with
+ * the HTTP connector of {@code server.xml} replaced by the TLS connector README shows, the shutdown port off,
+ * and no web application but ours. Run with {@code java ... org.apache.catalina.startup.Bootstrap start} and
+ * the same JVM options {@code catalina.sh} passes.
+ */
+final class TomcatProcess extends ContainerProcess {
+
+    private static final String HTTP_CONNECTOR = "<Connector port=\"8080\" protocol=\"HTTP/1.1\"";
+
+    TomcatProcess(Distribution distribution, Path base) throws IOException {
+        super(distribution, base);
+        copyTree(home.resolve("conf"), base.resolve("conf"));
+        for (String dir : List.of("logs", "temp", "webapps", "work")) {
+            Files.createDirectories(base.resolve(dir));
+        }
+        editServerXml(xml -> xml);
+    }
+
+    /** The TLS connector, as README tells an admin to add it to {@code conf/server.xml}. */
+    String tlsConnector() {
+        return "<Connector port=\"" + port + "\" address=\"127.0.0.1\""
+                + " protocol=\"org.apache.coyote.http11.Http11NioProtocol\" SSLEnabled=\"true\" maxThreads=\"150\">\n"
+                + "      <SSLHostConfig>\n"
+                + "        <Certificate certificateKeystoreFile=\"" + xml(keystore.toString()) + "\"\n"
+                + "                     certificateKeystorePassword=\"changeit\" type=\"EC\"/>\n"
+                + "      </SSLHostConfig>\n"
+                + "    </Connector>";
+    }
+
+    /** Rewrites {@code conf/server.xml}: the HTTP connector becomes ours, then {@code more} applies. */
+    void editServerXml(java.util.function.UnaryOperator<String> more) throws IOException {
+        Path file = base.resolve("conf/server.xml");
+        String xml = Files.readString(file, StandardCharsets.UTF_8);
+        int start = xml.indexOf(HTTP_CONNECTOR);
+        if (start >= 0) {
+            int end = xml.indexOf("/>", start) + 2;
+            xml = xml.substring(0, start) + tlsConnector() + xml.substring(end);
+        } else if (!xml.contains("port=\"" + port + "\"")) {
+            throw new IllegalStateException("no [" + HTTP_CONNECTOR + "] in " + file);
+        }
+        xml = xml.replace("<Server port=\"8005\"", "<Server port=\"-1\"");
+        Files.writeString(file, more.apply(xml), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    void contextParams(String name, Map<String, String> params) throws IOException {
+        StringBuilder b = new StringBuilder("<Context>\n");
+        params.forEach((k, v) -> b.append("  <Parameter name=\"").append(xml(k)).append("\" value=\"").append(xml(v))
+                .append("\" override=\"false\"/>\n"));
+        b.append("</Context>\n");
+        Path dir = base.resolve("conf/Catalina/localhost");
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve(name + ".xml"), b, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    protected List<String> command() {
+        List<String> c = new ArrayList<>(List.of(java(),
+                "--add-opens=java.base/java.lang=ALL-UNNAMED",
+                "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+                "--add-opens=java.base/java.io=ALL-UNNAMED",
+                "--add-opens=java.base/java.util=ALL-UNNAMED",
+                "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+                "--add-opens=java.rmi/sun.rmi.transport=ALL-UNNAMED",
+                "-Djava.util.logging.config.file=" + base.resolve("conf/logging.properties"),
+                "-Djava.util.logging.manager=org.apache.juli.ClassLoaderLogManager",
+                "-Djava.protocol.handler.pkgs=org.apache.catalina.webresources",
+                "-Dcatalina.home=" + home,
+                "-Dcatalina.base=" + base,
+                "-Djava.io.tmpdir=" + base.resolve("temp"),
+                "-Xmx256m"));
+        c.addAll(systemProperties());
+        c.addAll(List.of("-cp", home.resolve("bin/bootstrap.jar") + java.io.File.pathSeparator + home.resolve("bin/tomcat-juli.jar"),
+                "org.apache.catalina.startup.Bootstrap", "start"));
+        return c;
+    }
+}
