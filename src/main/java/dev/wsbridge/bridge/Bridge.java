@@ -396,7 +396,9 @@ public final class Bridge {
             // and after the close the container's idle timeout is what drops a client that never answers.
             client.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, config.closeTimeout().toMillis());
             client.setMaxIdleTimeout(config.closeTimeout().toMillis());
-            client.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(code), close.reason()));
+            // Not CloseCodes.getCloseCode: Tomcat's copy of it refuses codes it has no constant for (1014).
+            int wire = code;
+            client.close(new CloseReason(() -> wire, close.reason()));
         } catch (IOException | RuntimeException e) {
             LOG.debug("[{}] closing the client failed", id, e);
             clientClosed(CloseMapping.NO_CLOSE, "");
