@@ -42,11 +42,19 @@ public final class ScriptedBackend implements AutoCloseable {
     private volatile int refuseStatus;
     private volatile Map<String, String> refuseHeaders = Map.of();
 
+    private final boolean tls;
+
     public ScriptedBackend() throws Exception {
+        this(false);
+    }
+
+    /** @param tls serve {@code wss://} with the test's self-signed certificate */
+    public ScriptedBackend(boolean tls) throws Exception {
+        this.tls = tls;
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("test-backend");
         server = new Server(threads);
-        connector = new ServerConnector(server);
+        connector = tls ? new ServerConnector(server, TestTls.serverTls()) : new ServerConnector(server);
         connector.setPort(0);
         connector.setHost("127.0.0.1");
         server.addConnector(connector);
@@ -99,9 +107,10 @@ public final class ScriptedBackend implements AutoCloseable {
         return this;
     }
 
-    /** The base URI, {@code ws://127.0.0.1:<port>/}. */
+    /** The base URI, {@code ws://127.0.0.1:<port>/} (or {@code wss://localhost:<port>/}). */
     public URI uri() {
-        return URI.create("ws://127.0.0.1:" + connector.getLocalPort() + "/");
+        return URI.create(tls ? "wss://localhost:" + connector.getLocalPort() + "/"
+                : "ws://127.0.0.1:" + connector.getLocalPort() + "/");
     }
 
     public int port() {
