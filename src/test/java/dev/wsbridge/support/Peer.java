@@ -24,12 +24,29 @@ public class Peer implements Session.Listener {
     private final CompletableFuture<Session> opened = new CompletableFuture<>();
     private final CompletableFuture<Closed> closed = new CompletableFuture<>();
     private volatile boolean echo;
+    private volatile boolean record = true;
+    private volatile boolean obey;
     private boolean paused;
     private boolean owed;
     private volatile Session session;
 
     public Peer echo(boolean on) {
         this.echo = on;
+        return this;
+    }
+
+    /** Whether messages are kept for {@link #next}; off for long runs. */
+    public Peer record(boolean on) {
+        this.record = on;
+        return this;
+    }
+
+    /**
+     * Obeys text commands from the other side instead of echoing them: {@code !disconnect} drops the
+     * connection, {@code !close:CODE} closes with CODE. For faults injected at the far end of a bridge.
+     */
+    public Peer obey(boolean on) {
+        this.obey = on;
         return this;
     }
 
@@ -69,7 +86,17 @@ public class Peer implements Session.Listener {
 
     @Override
     public void onWebSocketText(String message) {
-        received.add(message);
+        if (obey && message.startsWith("!")) {
+            if (message.equals("!disconnect")) {
+                session.disconnect();
+            } else if (message.startsWith("!close:")) {
+                session.close(Integer.parseInt(message.substring(7)), "as told", Callback.NOOP);
+            }
+            return;
+        }
+        if (record) {
+            received.add(message);
+        }
         if (echo) {
             session.sendText(message, Callback.NOOP);
         }
@@ -80,7 +107,9 @@ public class Peer implements Session.Listener {
     public void onWebSocketBinary(ByteBuffer payload, Callback callback) {
         byte[] bytes = new byte[payload.remaining()];
         payload.get(bytes);
-        received.add(bytes);
+        if (record) {
+            received.add(bytes);
+        }
         if (echo) {
             session.sendBinary(ByteBuffer.wrap(bytes), callback);
         } else {

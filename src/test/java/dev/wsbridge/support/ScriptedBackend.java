@@ -38,6 +38,7 @@ public final class ScriptedBackend implements AutoCloseable {
     private final BlockingQueue<Handshake> handshakes = new LinkedBlockingQueue<>();
     private final BlockingQueue<Peer> sessions = new LinkedBlockingQueue<>();
     private volatile boolean echo = true;
+    private volatile boolean record = true;
     private volatile Function<List<String>, String> subprotocol = offered -> null;
     private volatile int refuseStatus;
     private volatile Map<String, String> refuseHeaders = Map.of();
@@ -64,8 +65,10 @@ public final class ScriptedBackend implements AutoCloseable {
             container.setIdleTimeout(Duration.ofMinutes(5));
             container.addMapping("/*", (request, response, callback) -> {
                 String query = request.getHttpURI().getQuery();
-                handshakes.add(new Handshake(request.getHttpURI().getPath() + (query == null ? "" : "?" + query),
-                        toMap(request), List.copyOf(request.getSubProtocols())));
+                if (record) {
+                    handshakes.add(new Handshake(request.getHttpURI().getPath() + (query == null ? "" : "?" + query),
+                            toMap(request), List.copyOf(request.getSubProtocols())));
+                }
                 if (refuseStatus != 0) {
                     refuseHeaders.forEach((k, v) -> response.getHeaders().put(k, v));
                     Response.writeError(request, response, callback, refuseStatus);
@@ -76,7 +79,11 @@ public final class ScriptedBackend implements AutoCloseable {
                     response.setAcceptedSubProtocol(chosen);
                 }
                 Peer peer = new Peer().echo(echo);
-                sessions.add(peer);
+                if (record) {
+                    sessions.add(peer);
+                } else {
+                    peer.record(false).obey(true);
+                }
                 return peer;
             });
         }));
@@ -91,6 +98,15 @@ public final class ScriptedBackend implements AutoCloseable {
 
     public ScriptedBackend echo(boolean on) {
         echo = on;
+        return this;
+    }
+
+    /**
+     * Off: keeps no handshake, session or message (for long runs), and every session obeys
+     * {@link Peer#obey text commands} so faults can be injected from the client end.
+     */
+    public ScriptedBackend record(boolean on) {
+        record = on;
         return this;
     }
 

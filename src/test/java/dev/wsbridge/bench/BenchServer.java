@@ -1,0 +1,99 @@
+package dev.wsbridge.bench;
+
+import dev.wsbridge.support.BridgeContainer;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import javax.management.Attribute;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
+/**
+ * The server JVM of the benchmark, started by {@link Bench} with {@code -Xmx512m}. Role {@code backend}: the
+ * {@link BenchBackend}. Role {@code tomcat} or {@code jetty} plus a {@code proxyTo} URI: the bridge servlet in
+ * that embedded container, on TLS.
+ *
+ * <p>Its standard output is a command channel and nothing else (logs go to standard error): it first prints
+ * {@code ready <port>}, then answers each line read from standard input: {@code heap} with
+ * {@code heap <bytes>}, the heap in use after a full GC; {@code quit} with {@code bye}, after stopping the
+ * server. The end of standard input (the generator died) also stops it.
+ */
+public final class BenchServer {
+
+    private BenchServer() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        PrintStream channel = System.out;
+        System.setOut(System.err);
+        AutoCloseable server;
+        int port;
+        String role = args.length > 0 ? args[0] : "";
+        switch (role) {
+            case "backend" -> {
+                BenchBackend backend = new BenchBackend();
+                server = backend;
+                port = backend.port();
+            }
+            case "tomcat", "jetty" -> {
+                BridgeContainer container = BridgeContainer.Kind.valueOf(role.toUpperCase(Locale.ROOT)).create();
+                container.start(Map.of("proxyTo", args[1]), Map.of());
+                if (!container.deployed()) {
+                    throw new IllegalStateException("the bridge did not deploy in [" + role + "]; see the log");
+                }
+                if (role.equals("tomcat")) {
+                    liftTomcatConnectionLimit();
+                }
+                server = container;
+                port = container.tlsPort();
+            }
+            default -> throw new IllegalArgumentException("role [" + role + "]; expected backend, tomcat or jetty");
+        }
+        channel.println("ready " + port);
+        channel.flush();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null; ) {
+            if (line.equals("heap")) {
+                channel.println("heap " + heapAfterGc());
+            } else if (line.equals("quit")) {
+                break;
+            } else {
+                channel.println("error unknown command [" + line + "]");
+            }
+            channel.flush();
+        }
+        server.close();
+        channel.println("bye");
+        channel.flush();
+        System.exit(0);
+    }
+
+    private static long heapAfterGc() throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    /**
+     * Tomcat's NIO connector accepts at most 8192 connections by default ({@code maxConnections}); a bridged
+     * session holds one, so 9,000 idle sessions need more. An admin sets it on the {@code <Connector>}; here it
+     * is set through Tomcat's own JMX MBean for each connector's endpoint.
+     */
+    private static void liftTomcatConnectionLimit() throws Exception {
+        MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();
+        Set<ObjectName> endpoints = mbeans.queryNames(new ObjectName("Tomcat:type=ThreadPool,*"), null);
+        if (endpoints.isEmpty()) {
+            System.err.println("bench: no Tomcat endpoint MBean; Tomcat's maxConnections stays 8192");
+        }
+        for (ObjectName endpoint : endpoints) {
+            mbeans.setAttribute(endpoint, new Attribute("maxConnections", -1));
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package dev.wsbridge.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Writer;
+import java.io.OutputStreamWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One {@link BenchServer} JVM, started with the generator's class path and {@code -Xmx512m}, optionally pinned
+ * with {@code taskset}; its standard error goes to {@code target/bench/<name>.log}. A shutdown hook destroys
+ * it if the generator ends first.
+ */
+final class ServerJvm implements AutoCloseable {
+
+    /** Heap limit of every server JVM. */
+    static final String HEAP_LIMIT = "-Xmx512m";
+
+    private static final String EOF = "\u0000eof";
+    private static final int START_SECONDS = 60;
+    private static final int COMMAND_SECONDS = 60;
+
+    private final String name;
+    private final Process process;
+    private final Writer commands;
+    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private final int port;
+
+    private ServerJvm(String name, List<String> command) throws IOException {
+        this.name = name;
+        Path log = Path.of("target", "bench", name + ".log");
+        Files.createDirectories(log.getParent());
+        process = new ProcessBuilder(command).redirectError(log.toFile()).start();
+        Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
+        commands = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    lines.add(line);
+                }
+            } catch (IOException e) {
+                // the process ended; EOF below says so
+            }
+            lines.add(EOF);
+        }, "bench-" + name + "-stdout");
+        reader.setDaemon(true);
+        reader.start();
+        port = Integer.parseInt(expect("ready", START_SECONDS));
+    }
+
+    /**
+     * Starts a server JVM and waits for its {@code ready} line.
+     *
+     * @param cpu the CPU list to pin it to with {@code taskset}, or {@code null}
+     */
+    static ServerJvm start(String name, String cpu, String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        if (cpu != null) {
+            command.addAll(List.of("taskset", "-c", cpu));
+        }
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add(HEAP_LIMIT);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(BenchServer.class.getName());
+        command.addAll(List.of(args));
+        return new ServerJvm(name, command);
+    }
+
+    int port() {
+        return port;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** Heap in use after a full GC, in bytes, as the JVM itself reports it. */
+    long heap() throws IOException {
+        commands.write("heap\n");
+        commands.flush();
+        return Long.parseLong(expect("heap", COMMAND_SECONDS));
+    }
+
+    /** Resident set size in bytes, from {@code VmRSS} in {@code /proc/<pid>/status}. */
+    long rss() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return 1024 * Long.parseLong(line.substring(6).trim().split("\\s+")[0]);
+            }
+        }
+        throw new IOException("no VmRSS line in /proc/" + process.pid() + "/status");
+    }
+
+    private String expect(String word, int seconds) throws IOException {
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            while (true) {
+                String line = lines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+                if (line == null) {
+                    throw new IOException("server JVM [" + name + "] did not answer [" + word + "] within " + seconds
+                            + " s; see target/bench/" + name + ".log");
+                }
+                if (line.equals(EOF)) {
+                    throw new IOException("server JVM [" + name + "] ended; see target/bench/" + name + ".log");
+                }
+                if (line.startsWith(word + " ")) {
+                    return line.substring(word.length() + 1);
+                }
+                if (line.startsWith("error ")) {
+                    throw new IOException("server JVM [" + name + "]: " + line);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            commands.write("quit\n");
+            commands.flush();
+        } catch (IOException e) {
+            // already gone
+        }
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ServerJvm[" + name + ", pid " + process.pid() + ", port " + port + "]";
+    }
+}
