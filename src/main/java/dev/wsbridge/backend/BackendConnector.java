@@ -56,10 +56,12 @@ public final class BackendConnector {
         ClientUpgradeRequest upgrade = new ClientUpgradeRequest(uri);
         upgrade.setHeaders(headers);
         upgrade.setSubProtocols(subprotocols);
-        upgrade.setTimeout(config.upgradeTimeout().toMillis(), TimeUnit.MILLISECONDS);
 
+        // Both timeouts are our own cancellable timers, not HttpClient's request timeout: that one stays
+        // scheduled for its full length after the handshake and pins the finished session's objects.
         AtomicReference<Response> answer = new AtomicReference<>();
         AtomicReference<Scheduler.Task> connectTimer = new AtomicReference<>();
+        AtomicReference<Scheduler.Task> upgradeTimer = new AtomicReference<>();
         AtomicBoolean connectTimedOut = new AtomicBoolean();
         JettyUpgradeListener events = new JettyUpgradeListener() {
             @Override
@@ -72,6 +74,9 @@ public final class BackendConnector {
                         request.abort(new TimeoutException("connect timeout " + config.connectTimeout()));
                     }
                 }, config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS));
+                upgradeTimer.set(backend.scheduler().schedule(
+                        () -> request.abort(new TimeoutException("upgrade timeout " + config.upgradeTimeout())),
+                        config.upgradeTimeout().toMillis(), TimeUnit.MILLISECONDS));
             }
 
             @Override
@@ -96,10 +101,14 @@ public final class BackendConnector {
         } catch (ExecutionException e) {
             return classify(e.getCause(), answer.get(), connectTimedOut.get());
         } finally {
-            Scheduler.Task t = connectTimer.get();
-            if (t != null) {
-                t.cancel();
-            }
+            cancel(connectTimer.get());
+            cancel(upgradeTimer.get());
+        }
+    }
+
+    private static void cancel(Scheduler.Task timer) {
+        if (timer != null) {
+            timer.cancel();
         }
     }
 
