@@ -102,7 +102,7 @@ class ClientProtocolTest extends ContainerSuite {
     @Test
     void floodOfStalledHandshakesLeavesOrdinaryRequestsServed() throws Exception {
         try (RawBackend silent = RawBackend.neverAnswers()) {
-            start(Map.of("proxyTo", silent.uri().toString(), "upgradeTimeout", "20s", "maxPendingHandshakes", "32"));
+            start(Map.of("proxyTo", silent.uri().toString(), "upgradeTimeout", "2m", "maxPendingHandshakes", "32"));
             ExecutorService pool = Executors.newFixedThreadPool(100);
             try {
                 List<CompletableFuture<Integer>> flood = new ArrayList<>();
@@ -115,8 +115,8 @@ class ClientProtocolTest extends ContainerSuite {
                         }
                     }, pool));
                 }
-                Await.until("32 handshakes at the stalled backend", 20, () -> silent.acceptedCount() == 32);
-                Await.until("the other 68 refused with 503", 20,
+                Await.until("32 handshakes at the stalled backend", 60, () -> silent.acceptedCount() == 32);
+                Await.until("the other 68 refused with 503", 60,
                         () -> flood.stream().filter(f -> f.isDone() && f.join() == 503).count() == 68);
                 // An ordinary request still gets a thread while 32 handshakes wait for the backend.
                 RawClient.Head plain = RawClient.tls(container.tlsPort(), "GET /wsapp/x HTTP/1.1\r\nHost: localhost\r\n\r\n");

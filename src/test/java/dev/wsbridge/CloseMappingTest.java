@@ -3,9 +3,12 @@ package dev.wsbridge;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wsbridge.support.Await;
 import dev.wsbridge.support.BridgeContainer;
 import dev.wsbridge.support.Peer;
 import dev.wsbridge.support.Peer.Closed;
+import dev.wsbridge.support.RawClient;
+import java.net.URI;
 import java.util.Map;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.junit.jupiter.api.Test;
@@ -120,6 +123,34 @@ class CloseMappingTest extends ContainerSuite {
         open(Map.of("idleTimeout", "1s"));
         assertEquals(1001, clientPeer.closed().code());
         assertEquals(1001, backendPeer.closed().code());
+    }
+
+    @Test
+    void closedSessionsGiveTheirSlotBackWithoutWaitingForTheCloseTimeout() throws Exception {
+        start(Map.of("maxSessions", "1", "closeTimeout", "1m"));
+        for (int i = 0; i < 20; i++) {
+            URI uri = container.wss("/wsapp/slot" + i);
+            // A slot still held by the previous session is a 503 until the close timeout, a minute away.
+            Await.until("session " + i + " admitted", 10, () -> {
+                try {
+                    return RawClient.tls(container.tlsPort(), RawClient.upgrade(uri.getPath(), "localhost")).status() == 101;
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+            Await.until("probe released", 10, () -> backend.handshakeCount() == 0 || drain());
+            Peer c = client.connect(uri);
+            for (int m = 0; m < 10; m++) {
+                c.send("echo in flight " + m);
+            }
+            c.close(1000, "while echoes are in flight");
+            c.closed();
+        }
+    }
+
+    private boolean drain() {
+        backend.handshake();
+        return backend.handshakeCount() == 0;
     }
 
     @Test

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.eclipse.jetty.util.thread.Scheduler;
 import org.eclipse.jetty.websocket.api.Callback;
@@ -82,7 +83,8 @@ public final class Bridge {
     private long clientMessageBytes;
     private long backendMessageBytes;
     private boolean backendMidMessage;
-    private volatile Callback backendFrame;
+    /** The backend frame being written to the client; whoever takes it completes it and demands the next. */
+    private final AtomicReference<Callback> backendFrame = new AtomicReference<>();
 
     /**
      * @param onClosed run once, when both legs are released
@@ -127,12 +129,12 @@ public final class Bridge {
             return;
         }
         jakarta.websocket.Session client = clientSession;
-        if (last && !backendMidMessage) {
-            client.getAsyncRemote().sendBinary(payload, clientWriteDone);
-            return;
-        }
-        backendMidMessage = !last;
         try {
+            if (last && !backendMidMessage) {
+                client.getAsyncRemote().sendBinary(payload, clientWriteDone);
+                return;
+            }
+            backendMidMessage = !last;
             client.getBasicRemote().sendBinary(payload, last);
             clientWriteDone(null);
         } catch (IOException | RuntimeException e) {
@@ -145,12 +147,12 @@ public final class Bridge {
             return;
         }
         jakarta.websocket.Session client = clientSession;
-        if (last && !backendMidMessage) {
-            client.getAsyncRemote().sendText(payload, clientWriteDone);
-            return;
-        }
-        backendMidMessage = !last;
         try {
+            if (last && !backendMidMessage) {
+                client.getAsyncRemote().sendText(payload, clientWriteDone);
+                return;
+            }
+            backendMidMessage = !last;
             client.getBasicRemote().sendText(payload, last);
             clientWriteDone(null);
         } catch (IOException | RuntimeException e) {
@@ -161,12 +163,15 @@ public final class Bridge {
     /** Accounts one backend frame; false when it must not be forwarded (its callback is then complete). */
     private boolean backendData(long bytes, boolean last, Callback callback) {
         if (state != State.OPEN) {
+            // Ending: drop the data but keep reading, or the backend's close frame is never seen.
             callback.succeed();
+            backendSession.demand();
             return false;
         }
         backendMessageBytes += bytes;
         if (backendMessageBytes > config.maxMessageSize()) {
             callback.succeed();
+            backendSession.demand();
             end(new Close(CloseMapping.BAD_GATEWAY, "Backend message larger than " + config.maxMessageSize() + " bytes"),
                     new Close(MESSAGE_TOO_BIG, "Message larger than " + config.maxMessageSize() + " bytes"),
                     "backend message too big");
@@ -175,31 +180,33 @@ public final class Bridge {
         if (last) {
             backendMessageBytes = 0;
         }
-        backendFrame = callback;
+        backendFrame.set(callback);
         return true;
     }
 
     private void clientWriteDone(SendResult result) {
-        Callback frame = backendFrame;
-        backendFrame = null;
         if (result != null && !result.isOK()) {
-            frame.succeed();
             clientWriteFailed(result.getException());
             return;
         }
-        frame.succeed();
-        Session backend = backendSession;
-        if (state == State.OPEN) {
-            backend.demand();
+        releaseBackendFrame();
+    }
+
+    /**
+     * Completes the backend frame in flight, if any is still unclaimed, and demands the next one: also
+     * while closing, since the backend's answer to our close must still be read. A write the container
+     * never completes (its session ended under it) is released by {@link #clientClosed} instead.
+     */
+    private void releaseBackendFrame() {
+        Callback frame = backendFrame.getAndSet(null);
+        if (frame != null) {
+            frame.succeed();
+            backendSession.demand();
         }
     }
 
     private void clientWriteFailed(Throwable failure) {
-        Callback frame = backendFrame;
-        backendFrame = null;
-        if (frame != null) {
-            frame.succeed();
-        }
+        releaseBackendFrame();
         LOG.debug("[{}] client write failed", id, failure);
         end(new Close(ABORT, ""), new Close(GOING_AWAY, "Client connection lost"), "client write failed");
     }
@@ -329,6 +336,7 @@ public final class Bridge {
         if (held != null) {
             held.succeed();
         }
+        releaseBackendFrame();
         LOG.debug("[{}] client closed {} {}", id, code, reason);
         end(Close.LEAVE_IT, CloseMapping.toBackend(code, reason), "client closed " + code);
         finishIfBothEnded();
