@@ -24,13 +24,15 @@ public final class BackendClient {
 
     private final WebSocketClient client;
     private final Scheduler scheduler;
+    private final String threadPrefix;
     private int users;
 
     private BackendClient(String name) {
+        threadPrefix = "wsbridge-" + name;
         QueuedThreadPool threads = new QueuedThreadPool(200, 4);
-        threads.setName("wsbridge-" + name);
+        threads.setName(threadPrefix);
         threads.setDaemon(true);
-        scheduler = new ScheduledExecutorScheduler("wsbridge-" + name + "-scheduler", true);
+        scheduler = new ScheduledExecutorScheduler(threadPrefix + "-scheduler", true);
         HttpClient http = new HttpClient();
         http.setExecutor(threads);
         http.setScheduler(scheduler);
@@ -77,6 +79,32 @@ public final class BackendClient {
             client.getHttpClient().stop();
         } catch (Exception e) {
             LOG.warn("Stopping the backend client failed", e);
+        }
+        joinThreads(2_000);
+    }
+
+    /**
+     * Waits, at most {@code millis}, for this client's threads to end: Jetty's scheduler is only told to
+     * stop, and Tomcat's undeploy check runs right after this and would report a thread still parked.
+     */
+    private void joinThreads(long millis) {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (!t.getName().startsWith(threadPrefix + "-") || t == Thread.currentThread()) {
+                continue;
+            }
+            long left = (deadline - System.nanoTime()) / 1_000_000L;
+            try {
+                if (left > 0) {
+                    t.join(left);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (t.isAlive()) {
+                LOG.warn("Backend client thread [{}] still running after stop", t.getName());
+            }
         }
     }
 

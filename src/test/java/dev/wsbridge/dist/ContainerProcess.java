@@ -6,10 +6,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -45,6 +50,7 @@ abstract class ContainerProcess implements AutoCloseable {
     private final Map<String, String> environment = new LinkedHashMap<>();
     private final List<String> systemProperties = new ArrayList<>();
     private Process process;
+    private HttpClient https;
 
     protected ContainerProcess(Distribution distribution, Path base) throws IOException {
         this.distribution = distribution;
@@ -82,11 +88,32 @@ abstract class ContainerProcess implements AutoCloseable {
     }
 
     /**
+     * Replaces {@code webapps/name.war} with {@code war} in one step, as an admin redeploying safely does: a copy
+     * next to {@code webapps/}, then an atomic rename over the old WAR, so the container's scanner never sees a
+     * missing or half-written WAR.
+     */
+    void redeploy(String name, Path war) throws IOException {
+        Path staging = base.resolve("staging").resolve(name + ".war");
+        Files.createDirectories(staging.getParent());
+        Files.copy(war, staging, StandardCopyOption.REPLACE_EXISTING);
+        Files.setLastModifiedTime(staging, FileTime.fromMillis(System.currentTimeMillis()));
+        Files.move(staging, webapps().resolve(name + ".war"), StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
      * Gives web application {@code name} context-params without touching its WAR: Tomcat's
      * {@code conf/Catalina/localhost/NAME.xml} with {@code <Parameter>}, Jetty's {@code webapps/NAME.xml}
      * calling {@code setInitParameter}. Call before {@link #start()}.
      */
     abstract void contextParams(String name, Map<String, String> params) throws IOException;
+
+    /**
+     * Makes the container notice a changed WAR in {@code webapps/} within a second or two and redeploy it
+     * (Tomcat: {@code autoDeploy} checked every second; Jetty: the deployment scanner, off by default in 12.1).
+     * Call before {@link #start()}.
+     */
+    abstract void enableHotRedeploy() throws IOException;
 
     /** The command line that runs the container, working directory {@link #base}. */
     protected abstract List<String> command();
@@ -177,6 +204,25 @@ abstract class ContainerProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code GET https://localhost:<port>} + path over the test TLS with {@code headers}, on one kept-alive HTTP/1.1
+     * client per container; bounded.
+     */
+    HttpResponse<String> get(String path, Map<String, String> headers) throws Exception {
+        synchronized (this) {
+            if (https == null) {
+                SslContextFactory.Client tls = TestTls.clientTls();
+                tls.start();
+                https = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(tls.getSslContext())
+                        .connectTimeout(Duration.ofSeconds(10)).build();
+            }
+        }
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("https://localhost:" + port + path))
+                .timeout(Duration.ofSeconds(60)).GET();
+        headers.forEach(request::header);
+        return https.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    }
+
     /** {@code wss://localhost:<port>} + path. */
     URI wss(String path) {
         return URI.create("wss://localhost:" + port + path);
@@ -192,23 +238,46 @@ abstract class ContainerProcess implements AutoCloseable {
 
     /** The last 200 lines of the console log, for failure messages. */
     String tail() {
+        return tail(200);
+    }
+
+    /** The last {@code count} lines of the console log, for failure messages. */
+    String tail(int count) {
         String[] lines = log().split("\n");
         StringBuilder b = new StringBuilder("--- last lines of ").append(consoleLog()).append(" ---\n");
-        for (int i = Math.max(0, lines.length - 200); i < lines.length; i++) {
+        for (int i = Math.max(0, lines.length - count); i < lines.length; i++) {
             b.append(lines[i]).append('\n');
         }
         return b.toString();
     }
 
-    /** SIGTERM, then bounded waits; forcibly killed (with any child) if it does not stop in time. */
-    @Override
-    public void close() throws Exception {
+    /**
+     * The pid of the JVM that runs the server: the process started, or the JVM it forked (Jetty's
+     * {@code start.jar} forks one when a module needs JVM options).
+     */
+    long pid() {
         if (process == null) {
-            return;
+            throw new IllegalStateException(distribution + " is not started");
+        }
+        return process.descendants().filter(h -> h.info().command().map(c -> c.endsWith("java")).orElse(false))
+                .reduce((first, second) -> second).orElse(process.toHandle()).pid();
+    }
+
+    /**
+     * Stops the container as an admin stopping the service does: SIGTERM, and the containers' shutdown hooks
+     * undeploy. Forcibly killed (with any child) if it does not exit within {@code seconds}.
+     *
+     * @return whether it exited by itself within {@code seconds}
+     */
+    boolean terminate(int seconds) throws InterruptedException {
+        if (process == null) {
+            return true;
         }
         List<ProcessHandle> children = process.descendants().toList();
+        children.forEach(ProcessHandle::destroy);
         process.destroy();
-        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        boolean exited = process.waitFor(seconds, TimeUnit.SECONDS);
+        if (!exited) {
             process.destroyForcibly();
             process.waitFor(10, TimeUnit.SECONDS);
         }
@@ -217,6 +286,13 @@ abstract class ContainerProcess implements AutoCloseable {
                 child.destroyForcibly();
             }
         }
+        return exited;
+    }
+
+    /** SIGTERM, then bounded waits; forcibly killed (with any child) if it does not stop in time. */
+    @Override
+    public void close() throws Exception {
+        terminate(30);
     }
 
     /** Runs {@code command} to completion (bounded) with its output in the console log; fails on a non-zero exit. */

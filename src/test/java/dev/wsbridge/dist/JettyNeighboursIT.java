@@ -30,7 +30,7 @@ class JettyNeighboursIT {
     void serverWideJettyWebSocketDoesNotBreakTheBridge() throws Exception {
         try (ScriptedBackend backend = new ScriptedBackend();
                 ContainerProcess jetty = new JettyProcess(Distribution.JETTY_12_1_EE10, base("with-websocket-jetty"), "ee10",
-                        "https,ee10-deploy,ee10-websocket-jakarta,ee10-websocket-jetty")) {
+                        "https,graceful,ee10-deploy,ee10-websocket-jakarta,ee10-websocket-jetty")) {
             jetty.deploy("ROOT", ContainerProcess.builtWar());
             jetty.contextParams("ROOT", Map.of("proxyTo", backend.uri().toString()));
             jetty.start();

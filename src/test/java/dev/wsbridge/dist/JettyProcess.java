@@ -18,9 +18,9 @@ final class JettyProcess extends ContainerProcess {
 
     private final String ee;
 
-    /** A base with {@code https}, {@code eeNN-deploy} and {@code eeNN-websocket-jakarta}, as README says. */
+    /** A base with {@code https}, {@code graceful}, {@code eeNN-deploy} and {@code eeNN-websocket-jakarta}, as README says. */
     JettyProcess(Distribution distribution, Path base, String ee) throws Exception {
-        this(distribution, base, ee, "https," + ee + "-deploy," + ee + "-websocket-jakarta");
+        this(distribution, base, ee, "https,graceful," + ee + "-deploy," + ee + "-websocket-jakarta");
     }
 
     /** A base with exactly {@code modules} (comma-separated), plus the TLS settings. */
@@ -39,6 +39,15 @@ final class JettyProcess extends ContainerProcess {
                 "jetty.sslContext.keyStoreType=PKCS12",
                 ""), StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         Files.createDirectories(this.base.resolve("tmp"));
+    }
+
+    @Override
+    void enableHotRedeploy() throws IOException {
+        // the deployment scanner of Jetty 12.1 only scans at startup unless given an interval
+        Files.writeString(base.resolve("start.d/wsbridge-hot-redeploy.ini"), String.join("\n",
+                "## wsbridge: redeploy a changed WAR in webapps/",
+                "jetty.deploy.scanInterval=1",
+                ""), StandardCharsets.UTF_8);
     }
 
     @Override

@@ -1,10 +1,12 @@
 package dev.wsbridge.dist;
 
 import java.io.IOException;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
@@ -51,6 +53,47 @@ final class TomcatProcess extends ContainerProcess {
         }
         xml = xml.replace("<Server port=\"8005\"", "<Server port=\"-1\"");
         Files.writeString(file, more.apply(xml), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    void enableHotRedeploy() throws IOException {
+        // autoDeploy (on in the shipped server.xml) checks webapps/ at every background run: every second, not ten
+        editServerXml(xml -> xml.replace("<Engine name=\"Catalina\" defaultHost=\"localhost\">",
+                "<Engine name=\"Catalina\" defaultHost=\"localhost\" backgroundProcessorDelay=\"1\">"));
+    }
+
+    /**
+     * Deploys the distribution's own {@code manager} web application (its {@code META-INF/context.xml} lets in
+     * 127.0.0.1 only) with one user in {@code conf/tomcat-users.xml} having role {@code manager-script}, the
+     * role of its text interface {@code /manager/text/*}. Call before {@link #start()}.
+     */
+    void enableManager(String user, String password) throws IOException {
+        copyTree(home.resolve("webapps/manager"), webapps().resolve("manager"));
+        Files.writeString(base.resolve("conf/tomcat-users.xml"), """
+                <?xml version="1.0" encoding="UTF-8"?>
+                <tomcat-users xmlns="http://tomcat.apache.org/xml" version="1.0">
+                  <role rolename="manager-script"/>
+                  <user username="%s" password="%s" roles="manager-script"/>
+                </tomcat-users>
+                """.formatted(xml(user), xml(password)), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Asks the manager which stopped (reloaded, undeployed) web applications are still in memory:
+     * {@code GET /manager/text/findleaks?statusLine=true} with basic auth over the test TLS. Tomcat runs a full
+     * GC first. Needs {@link #enableManager}.
+     *
+     * @return the response body: {@code OK - No memory leaks found}, or a status line and one context path
+     *         per line
+     */
+    String findLeaks(String user, String password) throws Exception {
+        String credentials = Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+        HttpResponse<String> response = get("/manager/text/findleaks?statusLine=true",
+                Map.of("Authorization", "Basic " + credentials));
+        if (response.statusCode() != 200) {
+            throw new AssertionError(distribution + ": findleaks answered " + response.statusCode() + ": " + response.body());
+        }
+        return response.body();
     }
 
     @Override
