@@ -465,13 +465,6 @@ public final class Bridge {
         onClosed.accept(this);
     }
 
-    /** Whether both legs are released. */
-    public boolean isClosed() {
-        synchronized (lock) {
-            return state == State.CLOSED;
-        }
-    }
-
     @Override
     public String toString() {
         synchronized (lock) {
