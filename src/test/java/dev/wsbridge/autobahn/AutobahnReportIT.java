@@ -89,6 +89,8 @@ class AutobahnReportIT {
                         + "\n      expectation: " + oneLine(detail.get("expectation"))
                         + "\n      result: " + oneLine(detail.get("result"))
                         + "\n      resultClose: " + oneLine(detail.get("resultClose"))
+                        + (Boolean.FALSE.equals(detail.get("wasClean"))
+                                ? "\n      not clean: " + oneLine(detail.get("wasNotCleanReason")) : "")
                         + "\n      report: " + dir.resolve(cases.get(id).reportFile());
             } catch (RuntimeException e) {
                 return "\n      (no case report: " + e.getMessage() + ")";
