@@ -50,8 +50,7 @@ class AutobahnReportIT {
      * Cases a run leaves out, as prefixes of case ids; keep in step with that execution's
      * {@code excludeCases} in pom.xml.
      */
-    private static final Map<String, List<String>> PARTIAL_RUNS =
-            Map.of(BRIDGE_TOMCAT, List.of("9.5.", "9.6.", "9.7.", "9.8."));
+    private static final Map<String, List<String>> PARTIAL_RUNS = Map.of(BRIDGE_TOMCAT, List.of("9.5.", "9.6."));
 
     /** Close codes of a connection failed for the client's protocol violation: 1002, and 1007 for bad UTF-8. */
     private static final Set<Integer> VIOLATION_CLOSE_CODES = Set.of(1002, 1007);
