@@ -36,6 +36,10 @@ import org.slf4j.LoggerFactory;
  * <p>Closing: the first leg to end decides the close sent on the other leg ({@link CloseMapping}); later
  * ends are recorded, not acted on. A backend's close frame is answered only once the client has
  * answered ours. Whatever happens, both legs are released within {@code closeTimeout} of the first end.
+ *
+ * <p>Draining (undeploy, shutdown): a message in progress in either direction may finish; a direction at
+ * a message boundary forwards nothing new; once both are at a boundary the session ends with 1001 on both
+ * legs. The registry ends whatever has not drained by {@code drainTimeout} with {@link #shutdown}.
  */
 public final class Bridge {
 
@@ -82,7 +86,10 @@ public final class Bridge {
     // Touched only by the one thread delivering that direction's data at a time.
     private long clientMessageBytes;
     private long backendMessageBytes;
-    private boolean backendMidMessage;
+    /** Set between the first and the last piece of a message forwarded in that direction; read when draining. */
+    private volatile boolean backendMidMessage;
+    private volatile boolean clientMidMessage;
+    private volatile boolean draining;
     /** The backend frame being written to the client; whoever takes it completes it and demands the next. */
     private final AtomicReference<Callback> backendFrame = new AtomicReference<>();
 
@@ -134,8 +141,13 @@ public final class Bridge {
                 client.getAsyncRemote().sendBinary(payload, clientWriteDone);
                 return;
             }
-            backendMidMessage = !last;
+            if (!last) {
+                backendMidMessage = true;
+            }
             client.getBasicRemote().sendBinary(payload, last);
+            if (last) {
+                backendMidMessage = false;
+            }
             clientWriteDone(null);
         } catch (IOException | RuntimeException e) {
             clientWriteFailed(e);
@@ -152,8 +164,13 @@ public final class Bridge {
                 client.getAsyncRemote().sendText(payload, clientWriteDone);
                 return;
             }
-            backendMidMessage = !last;
+            if (!last) {
+                backendMidMessage = true;
+            }
             client.getBasicRemote().sendText(payload, last);
+            if (last) {
+                backendMidMessage = false;
+            }
             clientWriteDone(null);
         } catch (IOException | RuntimeException e) {
             clientWriteFailed(e);
@@ -162,8 +179,9 @@ public final class Bridge {
 
     /** Accounts one backend frame; false when it must not be forwarded (its callback is then complete). */
     private boolean backendData(long bytes, boolean last, Callback callback) {
-        if (state != State.OPEN) {
-            // Ending: drop the data but keep reading, or the backend's close frame is never seen.
+        if (state != State.OPEN || (draining && !backendMidMessage)) {
+            // Ending, or draining at a message boundary: drop the data but keep reading, or the backend's
+            // close frame is never seen.
             callback.succeed();
             backendSession.demand();
             return false;
@@ -190,6 +208,7 @@ public final class Bridge {
             return;
         }
         releaseBackendFrame();
+        endIfDrained();
     }
 
     /**
@@ -280,20 +299,26 @@ public final class Bridge {
         if (!clientData(part.remaining(), last)) {
             return;
         }
+        if (!last) {
+            clientMidMessage = true;
+        }
         backendSession.sendPartialBinary(part, last, backendWrite.arm());
-        awaitBackendWrite();
+        awaitBackendWrite(last);
     }
 
     void clientText(String part, boolean last) {
         if (!clientData(CharCount.utf8Length(part), last)) {
             return;
         }
+        if (!last) {
+            clientMidMessage = true;
+        }
         backendSession.sendPartialText(part, last, backendWrite.arm());
-        awaitBackendWrite();
+        awaitBackendWrite(last);
     }
 
     private boolean clientData(long bytes, boolean last) {
-        if (state != State.OPEN) {
+        if (state != State.OPEN || (draining && !clientMidMessage)) {
             return false;
         }
         clientMessageBytes += bytes;
@@ -309,12 +334,17 @@ public final class Bridge {
         return true;
     }
 
-    private void awaitBackendWrite() {
+    private void awaitBackendWrite(boolean last) {
         Throwable failure = backendWrite.await(config.idleTimeout().toMillis());
         if (failure != null) {
             LOG.debug("[{}] backend write failed", id, failure);
             end(new Close(CloseMapping.BAD_GATEWAY, "Backend write failed"), new Close(ABORT, ""), "backend write failed");
+            return;
         }
+        if (last) {
+            clientMidMessage = false;
+        }
+        endIfDrained();
     }
 
     void clientError(Throwable cause) {
@@ -344,7 +374,24 @@ public final class Bridge {
 
     // ---- ending ----
 
-    /** Ends the session with 1001 on both legs: undeploy or shutdown. */
+    /**
+     * Undeploy or shutdown: ends the session with 1001 on both legs as soon as no message is in progress in
+     * either direction (at once if none is), forwarding nothing new meanwhile.
+     */
+    public void drain() {
+        // Set before the boundaries are read, as they are written before this is read: whichever of this
+        // and a finishing message comes second sees the other, so the session ends either way.
+        draining = true;
+        endIfDrained();
+    }
+
+    private void endIfDrained() {
+        if (draining && !clientMidMessage && !backendMidMessage) {
+            shutdown();
+        }
+    }
+
+    /** Ends the session with 1001 on both legs now, whatever is in progress: undeploy or shutdown. */
     public void shutdown() {
         end(new Close(GOING_AWAY, "Server shutting down"), new Close(GOING_AWAY, "Server shutting down"), "shutdown");
     }

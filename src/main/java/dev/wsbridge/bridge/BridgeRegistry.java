@@ -48,19 +48,27 @@ public final class BridgeRegistry {
     }
 
     /**
-     * Ends every session with 1001 on both legs and waits, at most {@code timeoutMillis}, for them to be
-     * released.
+     * Undeploy or shutdown: drains every session ({@link Bridge#drain}), ends those still draining after
+     * {@code drainMillis} with 1001 at once, and waits at most {@code closeMillis} more for all to be released.
      *
      * @return the number of sessions still open after the wait
      */
-    public int shutdown(long timeoutMillis) throws InterruptedException {
+    public int shutdown(long drainMillis, long closeMillis) throws InterruptedException {
+        for (Bridge b : open) {
+            b.drain();
+        }
+        awaitEmpty(drainMillis);
         for (Bridge b : open) {
             b.shutdown();
         }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        awaitEmpty(closeMillis);
+        return open.size();
+    }
+
+    private void awaitEmpty(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         while (!open.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        return open.size();
     }
 }

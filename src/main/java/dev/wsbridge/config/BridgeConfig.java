@@ -36,6 +36,11 @@ public final class BridgeConfig {
     public static final String IDLE_TIMEOUT = "idleTimeout";
     /** Time a leg gets to answer a close before its connection is dropped. Default 5s. */
     public static final String CLOSE_TIMEOUT = "closeTimeout";
+    /**
+     * On undeploy or shutdown, time a message in progress (in either direction) gets to finish before its
+     * session is closed with 1001; sessions with none in progress close at once. Default 2s.
+     */
+    public static final String DRAIN_TIMEOUT = "drainTimeout";
     /** Most open sessions on this route; past it the client gets 503 with Retry-After. Default 10000. */
     public static final String MAX_SESSIONS = "maxSessions";
     /** Most handshakes waiting for the backend at once, each holding a request thread; past it 503. Default 64. */
@@ -54,6 +59,7 @@ public final class BridgeConfig {
         d.put(UPGRADE_TIMEOUT, "15s");
         d.put(IDLE_TIMEOUT, "1h");
         d.put(CLOSE_TIMEOUT, "5s");
+        d.put(DRAIN_TIMEOUT, "2s");
         d.put(MAX_SESSIONS, "10000");
         d.put(MAX_PENDING_HANDSHAKES, "64");
         DEFAULTS = Collections.unmodifiableMap(d);
@@ -73,6 +79,7 @@ public final class BridgeConfig {
     private final Duration upgradeTimeout;
     private final Duration idleTimeout;
     private final Duration closeTimeout;
+    private final Duration drainTimeout;
     private final int maxSessions;
     private final int maxPendingHandshakes;
 
@@ -87,6 +94,7 @@ public final class BridgeConfig {
         upgradeTimeout = p.duration(UPGRADE_TIMEOUT);
         idleTimeout = p.duration(IDLE_TIMEOUT);
         closeTimeout = p.duration(CLOSE_TIMEOUT);
+        drainTimeout = p.duration(DRAIN_TIMEOUT);
         maxSessions = p.positiveInt(MAX_SESSIONS);
         maxPendingHandshakes = p.positiveInt(MAX_PENDING_HANDSHAKES);
     }
@@ -141,6 +149,10 @@ public final class BridgeConfig {
         return closeTimeout;
     }
 
+    public Duration drainTimeout() {
+        return drainTimeout;
+    }
+
     public int maxSessions() {
         return maxSessions;
     }
@@ -154,7 +166,7 @@ public final class BridgeConfig {
         return "BridgeConfig[proxyTo=" + proxyTo + ", allowPlainWs=" + allowPlainWs + ", allowedOrigins="
                 + (anyOrigin ? "*" : allowedOrigins) + ", maxMessageSize=" + maxMessageSize + ", connectTimeout="
                 + connectTimeout + ", upgradeTimeout=" + upgradeTimeout + ", idleTimeout=" + idleTimeout
-                + ", closeTimeout=" + closeTimeout + ", maxSessions=" + maxSessions + ", maxPendingHandshakes="
+                + ", closeTimeout=" + closeTimeout + ", drainTimeout=" + drainTimeout + ", maxSessions=" + maxSessions + ", maxPendingHandshakes="
                 + maxPendingHandshakes + "]";
     }
 

@@ -151,7 +151,7 @@ public final class BridgeServlet extends HttpServlet {
     public void destroy() {
         if (registry != null) {
             try {
-                int left = registry.shutdown(config.closeTimeout().toMillis() + 1000);
+                int left = registry.shutdown(config.drainTimeout().toMillis(), config.closeTimeout().toMillis() + 1000);
                 if (left > 0) {
                     LOG.warn("wsbridge route [{}]: {} sessions still open after the close timeout", getServletName(), left);
                 }

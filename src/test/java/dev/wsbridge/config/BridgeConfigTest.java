@@ -4,6 +4,7 @@ import static dev.wsbridge.config.BridgeConfig.ALLOWED_ORIGINS;
 import static dev.wsbridge.config.BridgeConfig.ALLOW_PLAIN_WS;
 import static dev.wsbridge.config.BridgeConfig.CLOSE_TIMEOUT;
 import static dev.wsbridge.config.BridgeConfig.CONNECT_TIMEOUT;
+import static dev.wsbridge.config.BridgeConfig.DRAIN_TIMEOUT;
 import static dev.wsbridge.config.BridgeConfig.IDLE_TIMEOUT;
 import static dev.wsbridge.config.BridgeConfig.MAX_MESSAGE_SIZE;
 import static dev.wsbridge.config.BridgeConfig.MAX_PENDING_HANDSHAKES;
@@ -42,7 +43,8 @@ class BridgeConfigTest {
             CONNECT_TIMEOUT, BridgeConfig::connectTimeout,
             UPGRADE_TIMEOUT, BridgeConfig::upgradeTimeout,
             IDLE_TIMEOUT, BridgeConfig::idleTimeout,
-            CLOSE_TIMEOUT, BridgeConfig::closeTimeout);
+            CLOSE_TIMEOUT, BridgeConfig::closeTimeout,
+            DRAIN_TIMEOUT, BridgeConfig::drainTimeout);
 
     private static final Map<String, Function<BridgeConfig, Integer>> COUNT_PARAMS = Map.of(
             MAX_SESSIONS, BridgeConfig::maxSessions,
@@ -62,6 +64,7 @@ class BridgeConfigTest {
                 () -> assertEquals(Duration.ofSeconds(15), config.upgradeTimeout(), UPGRADE_TIMEOUT),
                 () -> assertEquals(Duration.ofHours(1), config.idleTimeout(), IDLE_TIMEOUT),
                 () -> assertEquals(Duration.ofSeconds(5), config.closeTimeout(), CLOSE_TIMEOUT),
+                () -> assertEquals(Duration.ofSeconds(2), config.drainTimeout(), DRAIN_TIMEOUT),
                 () -> assertEquals(10_000, config.maxSessions(), MAX_SESSIONS),
                 () -> assertEquals(64, config.maxPendingHandshakes(), MAX_PENDING_HANDSHAKES));
     }
