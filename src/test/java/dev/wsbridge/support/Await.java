@@ -5,6 +5,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /** Bounded waits: every wait in the tests ends with a value or an assertion error. */
 public final class Await {
@@ -31,10 +32,16 @@ public final class Await {
 
     /** Polls {@code condition} until true; fails after {@code seconds}. */
     public static void until(String what, int seconds, BooleanSupplier condition) {
+        until(what, seconds, condition, () -> "");
+    }
+
+    /** Polls {@code condition} until true; fails after {@code seconds}, saying what {@code state} then says. */
+    public static void until(String what, int seconds, BooleanSupplier condition, Supplier<String> state) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError(what + " not within " + seconds + " s");
+                String s = state.get();
+                throw new AssertionError(what + " not within " + seconds + " s" + (s.isEmpty() ? "" : ": " + s));
             }
             try {
                 Thread.sleep(10);

@@ -95,15 +95,34 @@ public final class RawClient {
         }
     }
 
+    /** Reads a byte; if that fails after the request could not be written whole, the write's failure is the cause. */
+    private static int read(InputStream in, IOException writeFailure) throws IOException {
+        try {
+            return in.read();
+        } catch (IOException e) {
+            if (writeFailure != null) {
+                writeFailure.addSuppressed(e);
+                throw writeFailure;
+            }
+            throw e;
+        }
+    }
+
     private static Head exchange(Socket s, String head) throws IOException {
         s.setSoTimeout(30_000);
         OutputStream out = s.getOutputStream();
-        out.write(head.getBytes(StandardCharsets.ISO_8859_1));
-        out.flush();
+        IOException writeFailure = null;
+        try {
+            out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+        } catch (IOException e) {
+            // The server may answer (431, 400) and close before it has read all of a bad request.
+            writeFailure = e;
+        }
         InputStream in = s.getInputStream();
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         int c;
-        while ((c = in.read()) >= 0) {
+        while ((c = read(in, writeFailure)) >= 0) {
             buf.write(c);
             byte[] b = buf.toByteArray();
             int n = b.length;
