@@ -341,7 +341,8 @@ public final class Bridge {
             end(new Close(CloseMapping.BAD_GATEWAY, "Backend write failed"), new Close(ABORT, ""), "backend write failed");
             return;
         }
-        if (last) {
+        if (last && clientMidMessage) {
+            // Written only at the end of a message in parts: a whole message costs no volatile write.
             clientMidMessage = false;
         }
         endIfDrained();

@@ -1,5 +1,6 @@
 package dev.wsbridge.autobahn;
 
+import dev.wsbridge.support.EchoEndpoint;
 import java.net.URI;
 import java.time.Duration;
 import org.eclipse.jetty.server.Server;

@@ -1,5 +1,6 @@
 package dev.wsbridge.bench;
 
+import dev.wsbridge.support.EchoEndpoint;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
@@ -54,7 +55,7 @@ final class BenchBackend implements AutoCloseable {
             container.setMaxTextMessageSize(128L << 20);
             container.setMaxBinaryMessageSize(128L << 20);
             container.setIdleTimeout(Duration.ofMinutes(5));
-            container.addMapping("/" + ECHO, (request, response, callback) -> new Echo());
+            container.addMapping("/" + ECHO, (request, response, callback) -> new EchoEndpoint());
             container.addMapping("/" + FLOOD, (request, response, callback) -> new Flood(flooders));
             container.addMapping("/" + SINK, (request, response, callback) -> new Sink());
         }));
@@ -71,31 +72,6 @@ final class BenchBackend implements AutoCloseable {
         flooders.shutdownNow();
     }
 
-    /** Echo with read-after-write flow control; the received buffer is sent back as is. */
-    public static final class Echo implements Session.Listener {
-        private Session session;
-
-        @Override
-        public void onWebSocketOpen(Session session) {
-            this.session = session;
-            session.demand();
-        }
-
-        @Override
-        public void onWebSocketText(String message) {
-            session.sendText(message, Callback.from(session::demand, failure -> { }));
-        }
-
-        @Override
-        public void onWebSocketBinary(ByteBuffer payload, Callback callback) {
-            session.sendBinary(payload, Callback.from(() -> {
-                callback.succeed();
-                session.demand();
-            }, callback::fail));
-        }
-    }
-
-    /** Sends without pause; the next send is handed to an executor so that writes completing at once do not recurse. */
     public static final class Flood implements Session.Listener {
         private final ExecutorService executor;
         private Session session;

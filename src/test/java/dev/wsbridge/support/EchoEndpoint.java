@@ -1,4 +1,4 @@
-package dev.wsbridge.autobahn;
+package dev.wsbridge.support;
 
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.websocket.api.Callback;
