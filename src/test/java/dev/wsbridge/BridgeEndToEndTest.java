@@ -10,18 +10,22 @@ import dev.wsbridge.support.Peer;
 import dev.wsbridge.support.ScriptedBackend;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Messages and subprotocols through the bridge, in embedded Tomcat and embedded Jetty, over real TLS. */
 class BridgeEndToEndTest extends ContainerSuite {
 
-    @Test
-    void textAndBinaryCrossByteExactInOrder() throws Exception {
-        start();
+    @ParameterizedTest(name = "backendBatching={0}")
+    @ValueSource(booleans = {false, true})
+    void textAndBinaryCrossByteExactInOrder(boolean batching) throws Exception {
+        start(Map.of("backendBatching", Boolean.toString(batching)));
         Peer c = client.connect(container.wss("/wsapp/echo"));
         Peer b = backend.session();
         c.send("héllo ✓ 😀");
@@ -71,9 +75,10 @@ class BridgeEndToEndTest extends ContainerSuite {
         assertEquals(text, c.nextText());
     }
 
-    @Test
-    void fragmentedMessagesArriveWhole() throws Exception {
-        start();
+    @ParameterizedTest(name = "backendBatching={0}")
+    @ValueSource(booleans = {false, true})
+    void fragmentedMessagesArriveWhole(boolean batching) throws Exception {
+        start(Map.of("backendBatching", Boolean.toString(batching)));
         Peer c = client.connect(container.wss("/wsapp/frag"));
         Peer b = backend.session();
         Session s = c.session();
@@ -115,9 +120,10 @@ class BridgeEndToEndTest extends ContainerSuite {
         assertTrue(accepted == null || accepted.isEmpty(), "accepted [" + accepted + "]");
     }
 
-    @Test
-    void manySessionsKeepEveryMessageInOrder() throws Exception {
-        start();
+    @ParameterizedTest(name = "backendBatching={0}")
+    @ValueSource(booleans = {false, true})
+    void manySessionsKeepEveryMessageInOrder(boolean batching) throws Exception {
+        start(Map.of("backendBatching", Boolean.toString(batching)));
         int sessions = 200;
         int messages = 200;
         Peer[] peers = new Peer[sessions];

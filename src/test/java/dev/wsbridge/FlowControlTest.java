@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.wsbridge.support.Await;
 import dev.wsbridge.support.Peer;
 import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
@@ -25,16 +28,27 @@ class FlowControlTest extends ContainerSuite {
     @Test
     void backendNotReadingHoldsTheClientBack() throws Exception {
         start();
+        clientHeldBack(MESSAGES, SIZE);
+    }
+
+    /** Small frames gather in the backend leg's batch buffer, which must hold the client back just the same. */
+    @Test
+    void backendNotReadingHoldsBatchingClientBack() throws Exception {
+        start(Map.of("backendBatching", "true"));
+        clientHeldBack(100_000, 1000); // 100 MB in frames small enough to batch
+    }
+
+    private void clientHeldBack(int count, int size) throws Exception {
         backend.echo(false);
         Peer c = client.connect(container.wss("/wsapp/slow"));
         Peer b = backend.session();
         b.pause();
-        byte[][] sent = stream(c.session());
+        byte[][] sent = stream(c.session(), count, size);
         AtomicInteger done = completions;
         int stalledAt = settle(done);
-        assertTrue(stalledAt < MESSAGES, "all " + MESSAGES + " writes completed while the backend read nothing");
+        assertTrue(stalledAt < count, "all " + count + " writes completed while the backend read nothing");
         b.resume();
-        Await.until("all writes done", 60, () -> done.get() == MESSAGES);
+        Await.until("all writes done", 60, () -> done.get() == count);
         for (byte[] m : sent) {
             assertArrayEquals(m, b.nextBinary());
         }
@@ -47,7 +61,7 @@ class FlowControlTest extends ContainerSuite {
         Peer c = client.connect(container.wss("/wsapp/slow"));
         Peer b = backend.session();
         c.pause();
-        byte[][] sent = stream(b.session());
+        byte[][] sent = stream(b.session(), MESSAGES, SIZE);
         AtomicInteger done = completions;
         int stalledAt = settle(done);
         assertTrue(stalledAt < MESSAGES, "all " + MESSAGES + " writes completed while the client read nothing");
@@ -61,26 +75,30 @@ class FlowControlTest extends ContainerSuite {
 
     private AtomicInteger completions;
 
-    /** Writes MESSAGES numbered binary messages back to back, each as soon as the previous one completes. */
-    private byte[][] stream(Session session) {
+    /** Writes {@code count} numbered binary messages back to back, each as soon as the previous one completes. */
+    private byte[][] stream(Session session, int count, int size) {
         completions = new AtomicInteger();
-        byte[][] messages = new byte[MESSAGES][];
-        for (int i = 0; i < MESSAGES; i++) {
-            messages[i] = new byte[SIZE];
-            ByteBuffer.wrap(messages[i]).putInt(i).putInt(SIZE - 4, i);
+        byte[][] messages = new byte[count][];
+        for (int i = 0; i < count; i++) {
+            messages[i] = new byte[size];
+            ByteBuffer.wrap(messages[i]).putInt(i).putInt(size - 4, i);
         }
-        sendFrom(session, messages, 0);
+        // One thread, each write awaited: completions that come inline must not nest 100,000 deep.
+        Thread sender = new Thread(() -> {
+            for (byte[] m : messages) {
+                CompletableFuture<Void> done = new CompletableFuture<>();
+                session.sendBinary(ByteBuffer.wrap(m), Callback.from(() -> done.complete(null), done::completeExceptionally));
+                try {
+                    done.get(120, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    return; // the session ended or stayed stalled: the assertions say what was missing
+                }
+                completions.incrementAndGet();
+            }
+        }, "flow-control-sender");
+        sender.setDaemon(true);
+        sender.start();
         return messages;
-    }
-
-    private void sendFrom(Session session, byte[][] messages, int i) {
-        if (i == messages.length) {
-            return;
-        }
-        session.sendBinary(ByteBuffer.wrap(messages[i]), Callback.from(() -> {
-            completions.incrementAndGet();
-            sendFrom(session, messages, i + 1);
-        }, x -> { }));
     }
 
     /** Waits until the count stops moving for half a second, at most 30 s, and returns it. */

@@ -1,6 +1,7 @@
 package dev.wsbridge.backend;
 
 import jakarta.servlet.ServletContext;
+import java.util.concurrent.Executor;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -114,5 +115,10 @@ public final class BackendClient {
 
     public Scheduler scheduler() {
         return scheduler;
+    }
+
+    /** The client's threads. */
+    public Executor executor() {
+        return client.getHttpClient().getExecutor();
     }
 }

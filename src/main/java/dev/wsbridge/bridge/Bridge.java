@@ -14,6 +14,8 @@ import jakarta.websocket.SendHandler;
 import jakarta.websocket.SendResult;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -29,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * to the backend's {@code ws://} session (Jetty WebSocket client).
  *
  * <p>Flow control: client to backend, the container thread that delivers a piece of a message waits
- * until the backend write of that piece completes; backend to client, the next backend frame is
+ * until the backend connection has taken that piece ({@link BackendSender}; with {@code backendBatching} a
+ * small piece is taken at once while the batch buffer has room); backend to client, the next backend frame is
  * demanded only when the client write of the previous one completes. So exactly one write is in flight
  * per direction (Tomcat refuses a second) and neither side can grow the proxy's heap.
  *
@@ -69,6 +72,7 @@ public final class Bridge {
     private final BackendListener backendListener = new BackendListener(this);
     private final ClientEndpoint clientEndpoint = new ClientEndpoint(this);
     private final WriteLatch backendWrite = new WriteLatch();
+    private final BackendSender backendSender;
     private final SendHandler clientWriteDone = this::clientWriteDone;
 
     private final Object lock = new Object();
@@ -94,11 +98,13 @@ public final class Bridge {
     private final AtomicReference<Callback> backendFrame = new AtomicReference<>();
 
     /**
+     * @param executor the backend client's threads, which flush batched frames to the backend
      * @param onClosed run once, when both legs are released
      */
-    public Bridge(BridgeConfig config, Scheduler scheduler, Consumer<Bridge> onClosed) {
+    public Bridge(BridgeConfig config, Scheduler scheduler, Executor executor, Consumer<Bridge> onClosed) {
         this.config = config;
         this.scheduler = scheduler;
+        this.backendSender = new BackendSender(executor, config.backendBatching());
         this.onClosed = onClosed;
     }
 
@@ -120,6 +126,7 @@ public final class Bridge {
 
     void backendOpened(Session session) {
         session.setIdleTimeout(config.idleTimeout());
+        backendSender.open(session);
         boolean ended;
         synchronized (lock) {
             backendSession = session;
@@ -302,18 +309,19 @@ public final class Bridge {
         if (!last) {
             clientMidMessage = true;
         }
-        backendSession.sendPartialBinary(part, last, backendWrite.arm());
+        backendSender.send(false, part, last, backendWrite.arm());
         awaitBackendWrite(last);
     }
 
     void clientText(String part, boolean last) {
-        if (!clientData(CharCount.utf8Length(part), last)) {
+        ByteBuffer utf8 = ByteBuffer.wrap(part.getBytes(StandardCharsets.UTF_8));
+        if (!clientData(utf8.remaining(), last)) {
             return;
         }
         if (!last) {
             clientMidMessage = true;
         }
-        backendSession.sendPartialText(part, last, backendWrite.arm());
+        backendSender.send(true, utf8, last, backendWrite.arm());
         awaitBackendWrite(last);
     }
 

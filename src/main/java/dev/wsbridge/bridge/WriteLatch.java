@@ -3,7 +3,7 @@ package dev.wsbridge.bridge;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.util.Callback;
 
 /**
  * The one write in flight toward the backend, waited on by the container thread that delivered the
@@ -30,12 +30,12 @@ final class WriteLatch implements Callback {
     }
 
     @Override
-    public void succeed() {
+    public void succeeded() {
         finish(null);
     }
 
     @Override
-    public void fail(Throwable x) {
+    public void failed(Throwable x) {
         finish(x == null ? new IllegalStateException("write failed") : x);
     }
 

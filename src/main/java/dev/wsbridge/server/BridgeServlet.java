@@ -107,7 +107,7 @@ public final class BridgeServlet extends HttpServlet {
 
     /** Holds a reserved slot and a pending-handshake permit on entry; gives back what it does not use. */
     private void bridge(HttpServletRequest req, HttpServletResponse resp, URI target) throws IOException {
-        Bridge bridge = new Bridge(config, backend.scheduler(), registry::closed);
+        Bridge bridge = new Bridge(config, backend.scheduler(), backend.executor(), registry::closed);
         registry.track(bridge);
         Outcome outcome;
         try {

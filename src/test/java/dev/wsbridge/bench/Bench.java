@@ -28,6 +28,18 @@ public final class Bench {
     /** Heap growth between the two readings under abuse that still counts as flat (GC noise). */
     private static final long FLAT_MARGIN = 4 * MIB;
 
+    /** Seconds of 64-byte echo per warm-up window. */
+    private static final double WARM_WINDOW = 2;
+
+    /** Warm-up windows compared, as a block, with the block before them. */
+    private static final int WARM_STABLE_WINDOWS = 3;
+
+    /** How much faster than the block before the last block may be while the rate counts as steady. */
+    private static final double WARM_TOLERANCE = 0.05;
+
+    /** Seconds of 64 KiB echo after the small-message warm-up. */
+    private static final double WARM_BULK = 3;
+
     /** Seconds after the abusers disconnect before the last heap reading: the bridge's closeTimeout (5 s) and more. */
     private static final double ABUSE_SETTLE = 8;
 
@@ -50,7 +62,7 @@ public final class Bench {
     /** The settings, each a system property read once; a bad value stops the run naming it. */
     record Settings(int runs, double seconds, long rampMillis, double warmup, int connections, int inFlight,
             int bulkConnections, int bulkInFlight, int handshakeWorkers, int idleSessions, boolean abuse,
-            int abuseSessions, double abuseSeconds, boolean pin, List<Target> targets) {
+            int abuseSessions, double abuseSeconds, boolean pin, List<Target> targets, String bridgeParams) {
 
         static Settings read() {
             List<Target> targets = new ArrayList<>();
@@ -66,7 +78,7 @@ public final class Bench {
                     integer("bench.runs", 3),               // runs per figure; the median is shown
                     decimal("bench.seconds", 2),            // measured seconds per figure and run
                     integer("bench.rampMillis", 500),       // load before each measurement starts counting
-                    decimal("bench.warmup", 5),             // seconds of echo load per target before the runs (JIT)
+                    decimal("bench.warmup", 90),            // at most this many seconds of warm-up per target (JIT); see warmUp
                     integer("bench.connections", 100),      // connections of the echo and latency figures
                     integer("bench.inFlight", 16),          // messages in flight per connection, echo rate
                     integer("bench.bulkConnections", 4),    // connections of the bulk figure
@@ -77,7 +89,8 @@ public final class Bench {
                     integer("bench.abuseSessions", 100),    // sessions of the abuse check
                     decimal("bench.abuseSeconds", 3),       // seconds between heap readings of the abuse check
                     bool("bench.pin", false),               // taskset: server JVMs on CPU 0, generator on CPU 1
-                    List.copyOf(targets));
+                    List.copyOf(targets),
+                    params(System.getProperty("bench.bridgeParams", "")));  // extra init-params of the bridges
         }
 
         private static int integer(String name, int def) {
@@ -106,6 +119,17 @@ public final class Bench {
                 throw new IllegalArgumentException("system property [" + name + "] has value [" + v
                         + "]; expected a positive number of seconds");
             }
+        }
+
+        /** Init-params as {@code name=value,name=value}; checked here, parsed by the bridge as web.xml gives them. */
+        private static String params(String v) {
+            for (String pair : v.split(",")) {
+                if (!pair.isBlank() && pair.indexOf('=') < 1) {
+                    throw new IllegalArgumentException("system property [bench.bridgeParams] has value [" + v
+                            + "]; expected name=value pairs separated by commas, such as backendBatching=true");
+                }
+            }
+            return v.trim();
         }
 
         private static boolean bool(String name, boolean def) {
@@ -153,6 +177,7 @@ public final class Bench {
             serverCpu = pinGenerator();
         }
         Map<Target, Map<String, List<Double>>> results = new EnumMap<>(Target.class);
+        Map<Target, String> warmUps = new EnumMap<>(Target.class);
         List<String> abuse = new ArrayList<>();
         try (ServerJvm backend = ServerJvm.start("backend", serverCpu, "backend");
                 LoadClient load = new LoadClient(s.rampMillis())) {
@@ -161,13 +186,12 @@ public final class Bench {
                 Map<String, List<Double>> figures = new LinkedHashMap<>();
                 results.put(target, figures);
                 ServerJvm bridge = target == Target.DIRECT ? null
-                        : ServerJvm.start(target.role, serverCpu, target.role, backendBase.toString());
+                        : ServerJvm.start(target.role, serverCpu, target.role, backendBase.toString(), s.bridgeParams());
                 try {
                     URI base = bridge == null ? backendBase : URI.create("wss://localhost:" + bridge.port() + "/wsapp/");
                     URI echo = base.resolve(BenchBackend.ECHO);
-                    progress(began, target.title + ": warm-up " + s.warmup() + " s");
-                    load.echo(echo, s.connections(), s.inFlight(), LoadClient.SMALL, false, s.warmup() / 2);
-                    load.echo(echo, s.bulkConnections(), s.bulkInFlight(), LoadClient.BULK, false, s.warmup() / 2);
+                    progress(began, target.title + ": warm-up, at most " + s.warmup() + " s");
+                    warmUps.put(target, warmUp(s, load, echo, began, target));
                     for (int r = 1; r <= s.runs(); r++) {
                         progress(began, target.title + ": run " + r);
                         LoadClient.EchoResult rate = load.echo(echo, s.connections(), s.inFlight(), LoadClient.SMALL,
@@ -206,7 +230,52 @@ public final class Bench {
                 progress(began, target.title + ": idle memory done");
             }
         }
-        return table(s, results, abuse, began);
+        return table(s, results, warmUps, abuse, began);
+    }
+
+    /**
+     * Warms a target up until its 64-byte echo rate is steady, so that the runs measure compiled code: on two
+     * shared cores the JIT of a bridge JVM is still busy half a minute in, and the rate still climbing. Windows of
+     * {@link #WARM_WINDOW} seconds run until the rate stops climbing ({@link #steady}) or {@code bench.warmup}
+     * seconds have passed; then the 64 KiB path is warmed for {@link #WARM_BULK} seconds.
+     *
+     * @return what the table says of it: how long it took and the settled rate, or that it did not settle
+     */
+    private static String warmUp(Settings s, LoadClient load, URI echo, long began, Target target) {
+        List<Double> rates = new ArrayList<>();
+        long start = System.nanoTime();
+        boolean settled = false;
+        while (!settled && (System.nanoTime() - start) / 1e9 < s.warmup()) {
+            rates.add(load.echo(echo, s.connections(), s.inFlight(), LoadClient.SMALL, false, WARM_WINDOW)
+                    .messagesPerSecond());
+            settled = steady(rates);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        double last = rates.get(rates.size() - 1);
+        progress(began, String.format(Locale.ROOT, "%s: warm-up %s after %.0f s; windows, msg/s: %s", target.title,
+                settled ? "settled" : "did not settle", seconds,
+                String.join(" ", rates.stream().map(r -> String.format(Locale.ROOT, "%.0f", r)).toList())));
+        load.echo(echo, s.bulkConnections(), s.bulkInFlight(), LoadClient.BULK, false, WARM_BULK);
+        return String.format(Locale.ROOT, settled ? "settled after %.0f s at %,.0f msg/s" : "not settled after %.0f s"
+                + " (last window %,.0f msg/s)", seconds, last);
+    }
+
+    /**
+     * True when the rate has stopped climbing: the mean of the last {@link #WARM_STABLE_WINDOWS} windows is at most
+     * {@link #WARM_TOLERANCE} above the mean of the as many windows before them.
+     */
+    static boolean steady(List<Double> rates) {
+        int n = WARM_STABLE_WINDOWS;
+        if (rates.size() < 2 * n) {
+            return false;
+        }
+        double last = mean(rates.subList(rates.size() - n, rates.size()));
+        double before = mean(rates.subList(rates.size() - 2 * n, rates.size() - n));
+        return last <= (1 + WARM_TOLERANCE) * before;
+    }
+
+    private static double mean(List<Double> values) {
+        return values.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
     }
 
     /**
@@ -218,7 +287,7 @@ public final class Bench {
             Map<String, List<Double>> figures) throws Exception {
         String name = (target.role == null ? "backend" : target.role) + "-idle-" + run;
         try (ServerJvm jvm = target == Target.DIRECT ? ServerJvm.start(name, cpu, "backend")
-                : ServerJvm.start(name, cpu, target.role, backendBase.toString())) {
+                : ServerJvm.start(name, cpu, target.role, backendBase.toString(), s.bridgeParams())) {
             URI uri = target == Target.DIRECT
                     ? URI.create("ws://127.0.0.1:" + jvm.port() + "/" + BenchBackend.ECHO)
                     : URI.create("wss://localhost:" + jvm.port() + "/wsapp/" + BenchBackend.ECHO);
@@ -245,8 +314,8 @@ public final class Bench {
                 flat ? "flat" : "GROWING");
     }
 
-    private static String table(Settings s, Map<Target, Map<String, List<Double>>> results, List<String> abuse,
-            long began) {
+    private static String table(Settings s, Map<Target, Map<String, List<Double>>> results,
+            Map<Target, String> warmUps, List<String> abuse, long began) {
         List<String[]> rows = List.of(
                 new String[] {"echo", "echo 64 B, " + s.connections() + " conn × " + s.inFlight() + " in flight, msg/s", "%,.0f"},
                 new String[] {"bulk", "echo 64 KiB, " + s.bulkConnections() + " conn × " + s.bulkInFlight() + " in flight, MB/s", "%,.1f"},
@@ -294,12 +363,20 @@ public final class Bench {
                 + " / direct median. Memory: fresh server JVM per run (%s), heap after a full GC and VmRSS, growth"
                 + " divided by the sessions; a bridged session is two sockets in the bridge JVM, the backend runs in"
                 + " its own JVM.%n", s.runs(), s.seconds(), s.rampMillis(), ServerJvm.HEAP_LIMIT));
+        t.append(String.format(Locale.ROOT, "%nWarm-up (64 B echo in %.0f s windows until the mean rate of the last %d"
+                + " is at most %.0f%% above that of the %d before, at most %.0f s; then %.0f s of 64 KiB echo): ",
+                WARM_WINDOW, WARM_STABLE_WINDOWS, WARM_TOLERANCE * 100, WARM_STABLE_WINDOWS, s.warmup(), WARM_BULK));
+        t.append(String.join("; ", warmUps.entrySet().stream().map(e -> e.getKey().title + " " + e.getValue()).toList()));
+        t.append(".\n");
         if (!abuse.isEmpty()) {
             t.append(String.format(Locale.ROOT, "%n| bridge JVM heap (MiB, after GC), %d sessions | abuse | before"
                     + " | after %.0f s | after %.0f s | after disconnect | clients wrote | verdict |%n"
                     + "|---|---|---:|---:|---:|---:|---:|---|%n", s.abuseSessions(), s.abuseSeconds(),
                     2 * s.abuseSeconds()));
             abuse.forEach(a -> t.append(a).append('\n'));
+        }
+        if (!s.bridgeParams().isEmpty()) {
+            t.append(String.format(Locale.ROOT, "%nBridge init-params besides proxyTo: %s.%n", s.bridgeParams()));
         }
         t.append(String.format(Locale.ROOT, "%nMachine: %d cores (%s), %s, Java %s; pinned: %s; run time %.0f s.%n",
                 Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("os.name") + " "

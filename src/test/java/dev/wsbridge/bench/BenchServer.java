@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -15,8 +16,8 @@ import javax.management.ObjectName;
 
 /**
  * The server JVM of the benchmark, started by {@link Bench} with {@code -Xmx512m}. Role {@code backend}: the
- * {@link BenchBackend}. Role {@code tomcat} or {@code jetty} plus a {@code proxyTo} URI: the bridge servlet in
- * that embedded container, on TLS.
+ * {@link BenchBackend}. Role {@code tomcat} or {@code jetty} plus a {@code proxyTo} URI and, optionally, more
+ * init-params as {@code name=value,name=value}: the bridge servlet in that embedded container, on TLS.
  *
  * <p>Its standard output is a command channel and nothing else (logs go to standard error): it first prints
  * {@code ready <port>}, then answers each line read from standard input: {@code heap} with
@@ -42,7 +43,16 @@ public final class BenchServer {
             }
             case "tomcat", "jetty" -> {
                 BridgeContainer container = BridgeContainer.Kind.valueOf(role.toUpperCase(Locale.ROOT)).create();
-                container.start(Map.of("proxyTo", args[1]), Map.of());
+                Map<String, String> params = new HashMap<>();
+                if (args.length > 2) {
+                    for (String pair : args[2].split(",")) {
+                        if (!pair.isBlank()) {
+                            params.put(pair.substring(0, pair.indexOf('=')).trim(), pair.substring(pair.indexOf('=') + 1).trim());
+                        }
+                    }
+                }
+                params.put("proxyTo", args[1]);
+                container.start(params, Map.of());
                 if (!container.deployed()) {
                     throw new IllegalStateException("the bridge did not deploy in [" + role + "]; see the log");
                 }

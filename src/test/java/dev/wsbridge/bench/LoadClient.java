@@ -186,11 +186,16 @@ final class LoadClient implements AutoCloseable {
         LongAdder written = new LongAdder();
         List<Abuser> abusers = new ArrayList<>();
         List<Future<Session>> opened = new ArrayList<>();
+        // As many handshakes at a time as the echo loads: beyond maxPendingHandshakes (64) the bridge answers 503.
+        Semaphore permits = new Semaphore(CONNECT_CONCURRENCY);
         try {
             for (int i = 0; i < sessions; i++) {
+                if (!permits.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS)) {
+                    throw new BenchFailure("opening abuse sessions stalled after " + i);
+                }
                 Abuser a = clientFloods ? new Abuser(senders, written) : new Abuser();
                 abusers.add(a);
-                opened.add(client.connect(a, clientFloods ? sink : flood));
+                opened.add(client.connect(a, clientFloods ? sink : flood).whenComplete((session, x) -> permits.release()));
             }
             for (Future<Session> f : opened) {
                 try {

@@ -2,6 +2,7 @@ package dev.wsbridge.config;
 
 import static dev.wsbridge.config.BridgeConfig.ALLOWED_ORIGINS;
 import static dev.wsbridge.config.BridgeConfig.ALLOW_PLAIN_WS;
+import static dev.wsbridge.config.BridgeConfig.BACKEND_BATCHING;
 import static dev.wsbridge.config.BridgeConfig.CLOSE_TIMEOUT;
 import static dev.wsbridge.config.BridgeConfig.CONNECT_TIMEOUT;
 import static dev.wsbridge.config.BridgeConfig.DRAIN_TIMEOUT;
@@ -66,7 +67,8 @@ class BridgeConfigTest {
                 () -> assertEquals(Duration.ofSeconds(5), config.closeTimeout(), CLOSE_TIMEOUT),
                 () -> assertEquals(Duration.ofSeconds(2), config.drainTimeout(), DRAIN_TIMEOUT),
                 () -> assertEquals(10_000, config.maxSessions(), MAX_SESSIONS),
-                () -> assertEquals(64, config.maxPendingHandshakes(), MAX_PENDING_HANDSHAKES));
+                () -> assertEquals(64, config.maxPendingHandshakes(), MAX_PENDING_HANDSHAKES),
+                () -> assertFalse(config.backendBatching(), BACKEND_BATCHING));
     }
 
     @Test
@@ -114,6 +116,14 @@ class BridgeConfigTest {
         BridgeConfig config = parse(Map.of(PROXY_TO, BACKEND, ALLOW_PLAIN_WS, value));
 
         assertEquals(expected, config.allowPlainWs());
+    }
+
+    @ParameterizedTest(name = "backendBatching={0}")
+    @CsvSource({"true, true", "false, false"})
+    void batchingIsParsed(String value, boolean expected) {
+        BridgeConfig config = parse(Map.of(PROXY_TO, BACKEND, BACKEND_BATCHING, value));
+
+        assertEquals(expected, config.backendBatching());
     }
 
     @ParameterizedTest(name = "{0}={1}")
@@ -234,7 +244,10 @@ class BridgeConfigTest {
                 arguments(MAX_SESSIONS, "2147483648"),
                 arguments(MAX_PENDING_HANDSHAKES, "0"),
                 arguments(MAX_PENDING_HANDSHAKES, "-5"),
-                arguments(MAX_PENDING_HANDSHAKES, "many"));
+                arguments(MAX_PENDING_HANDSHAKES, "many"),
+                arguments(BACKEND_BATCHING, "yes"),
+                arguments(BACKEND_BATCHING, "on"),
+                arguments(BACKEND_BATCHING, ""));
     }
 
     static Stream<Arguments> badDurations() {
