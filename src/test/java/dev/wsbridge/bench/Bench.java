@@ -37,6 +37,12 @@ public final class Bench {
     /** How much faster than the block before the last block may be while the rate counts as steady. */
     private static final double WARM_TOLERANCE = 0.05;
 
+    /**
+     * Seconds of warm-up before the rate may count as steady: a bridge's rate can rest on a level for a few
+     * windows and then climb again, as the JIT finishes another part of its path.
+     */
+    private static final double WARM_MIN = 60;
+
     /** Seconds of 64 KiB echo after the small-message warm-up. */
     private static final double WARM_BULK = 3;
 
@@ -236,8 +242,9 @@ public final class Bench {
     /**
      * Warms a target up until its 64-byte echo rate is steady, so that the runs measure compiled code: on two
      * shared cores the JIT of a bridge JVM is still busy half a minute in, and the rate still climbing. Windows of
-     * {@link #WARM_WINDOW} seconds run until the rate stops climbing ({@link #steady}) or {@code bench.warmup}
-     * seconds have passed; then the 64 KiB path is warmed for {@link #WARM_BULK} seconds.
+     * {@link #WARM_WINDOW} seconds run for at least {@link #WARM_MIN} seconds, then until the rate stops climbing
+     * ({@link #steady}) or {@code bench.warmup} seconds have passed; then the 64 KiB path is warmed for
+     * {@link #WARM_BULK} seconds.
      *
      * @return what the table says of it: how long it took and the settled rate, or that it did not settle
      */
@@ -245,7 +252,8 @@ public final class Bench {
         List<Double> rates = new ArrayList<>();
         long start = System.nanoTime();
         boolean settled = false;
-        while (!settled && (System.nanoTime() - start) / 1e9 < s.warmup()) {
+        double least = Math.min(WARM_MIN, s.warmup());
+        while ((System.nanoTime() - start) / 1e9 < least || !settled && (System.nanoTime() - start) / 1e9 < s.warmup()) {
             rates.add(load.echo(echo, s.connections(), s.inFlight(), LoadClient.SMALL, false, WARM_WINDOW)
                     .messagesPerSecond());
             settled = steady(rates);
@@ -363,9 +371,10 @@ public final class Bench {
                 + " / direct median. Memory: fresh server JVM per run (%s), heap after a full GC and VmRSS, growth"
                 + " divided by the sessions; a bridged session is two sockets in the bridge JVM, the backend runs in"
                 + " its own JVM.%n", s.runs(), s.seconds(), s.rampMillis(), ServerJvm.HEAP_LIMIT));
-        t.append(String.format(Locale.ROOT, "%nWarm-up (64 B echo in %.0f s windows until the mean rate of the last %d"
-                + " is at most %.0f%% above that of the %d before, at most %.0f s; then %.0f s of 64 KiB echo): ",
-                WARM_WINDOW, WARM_STABLE_WINDOWS, WARM_TOLERANCE * 100, WARM_STABLE_WINDOWS, s.warmup(), WARM_BULK));
+        t.append(String.format(Locale.ROOT, "%nWarm-up (64 B echo in %.0f s windows for at least %.0f s, then until the"
+                + " mean rate of the last %d is at most %.0f%% above that of the %d before, at most %.0f s; then %.0f s of"
+                + " 64 KiB echo): ", WARM_WINDOW, Math.min(WARM_MIN, s.warmup()), WARM_STABLE_WINDOWS, WARM_TOLERANCE * 100,
+                WARM_STABLE_WINDOWS, s.warmup(), WARM_BULK));
         t.append(String.join("; ", warmUps.entrySet().stream().map(e -> e.getKey().title + " " + e.getValue()).toList()));
         t.append(".\n");
         if (!abuse.isEmpty()) {
