@@ -139,45 +139,40 @@ public final class Bridge {
     }
 
     void backendBinary(ByteBuffer payload, boolean last, Callback callback) {
-        if (!backendData(payload.remaining(), last, callback)) {
-            return;
-        }
-        jakarta.websocket.Session client = clientSession;
-        try {
-            if (last && !backendMidMessage) {
-                client.getAsyncRemote().sendBinary(payload, clientWriteDone);
-                return;
-            }
-            if (!last) {
-                backendMidMessage = true;
-            }
-            client.getBasicRemote().sendBinary(payload, last);
-            if (last) {
-                backendMidMessage = false;
-            }
-            clientWriteDone(null);
-        } catch (IOException | RuntimeException e) {
-            clientWriteFailed(e);
+        if (backendData(payload.remaining(), last, callback)) {
+            forwardToClient(payload, last);
         }
     }
 
     void backendText(String payload, boolean last, Callback callback) {
-        if (!backendData(CharCount.utf8Length(payload), last, callback)) {
-            return;
+        if (backendData(CharCount.utf8Length(payload), last, callback)) {
+            forwardToClient(payload, last);
         }
+    }
+
+    /**
+     * Writes one backend frame, a {@link String} or a {@link ByteBuffer}, to the client. A whole message goes
+     * out asynchronously; the pieces of a message in parts go out blocking, as Jakarta WebSocket has no
+     * asynchronous partial send.
+     */
+    private void forwardToClient(Object payload, boolean last) {
         jakarta.websocket.Session client = clientSession;
         try {
             if (last && !backendMidMessage) {
-                client.getAsyncRemote().sendText(payload, clientWriteDone);
+                if (payload instanceof String text) {
+                    client.getAsyncRemote().sendText(text, clientWriteDone);
+                } else {
+                    client.getAsyncRemote().sendBinary((ByteBuffer) payload, clientWriteDone);
+                }
                 return;
             }
-            if (!last) {
-                backendMidMessage = true;
+            backendMidMessage = true;
+            if (payload instanceof String text) {
+                client.getBasicRemote().sendText(text, last);
+            } else {
+                client.getBasicRemote().sendBinary((ByteBuffer) payload, last);
             }
-            client.getBasicRemote().sendText(payload, last);
-            if (last) {
-                backendMidMessage = false;
-            }
+            backendMidMessage = !last;
             clientWriteDone(null);
         } catch (IOException | RuntimeException e) {
             clientWriteFailed(e);
