@@ -3,11 +3,13 @@ package dev.wsbridge.backend;
 import jakarta.servlet.ServletContext;
 import java.util.concurrent.Executor;
 import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.eclipse.jetty.util.thread.Scheduler;
 import org.eclipse.jetty.websocket.client.WebSocketClient;
+import org.eclipse.jetty.websocket.core.client.WebSocketCoreClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,7 +25,11 @@ public final class BackendClient {
     /** Largest frame payload held at once; bigger frames are read in pieces of this size. */
     static final int FRAME_CHUNK = 64 * 1024;
 
+    /** Bytes the relay's backend leg reads at once; pooled, held only while a read is being relayed. */
+    static final int READ_BUFFER = 32 * 1024;
+
     private final WebSocketClient client;
+    private final WebSocketCoreClient coreClient;
     private final Scheduler scheduler;
     private final String threadPrefix;
     private int users;
@@ -34,7 +40,9 @@ public final class BackendClient {
         threads.setName(threadPrefix);
         threads.setDaemon(true);
         scheduler = new ScheduledExecutorScheduler(threadPrefix + "-scheduler", true);
-        HttpClient http = new HttpClient();
+        HttpClient http = new HttpClient(new HttpClientTransportOverHTTP(new BurstConnector()));
+        // Heap buffers: a backend frame's payload is then written to the client leg without another copy.
+        http.setUseInputDirectByteBuffers(false);
         http.setExecutor(threads);
         http.setScheduler(scheduler);
         // A shared client must never carry one user's backend cookies into another user's handshake.
@@ -49,6 +57,7 @@ public final class BackendClient {
         client.setMaxTextMessageSize(Long.MAX_VALUE);
         client.setMaxBinaryMessageSize(Long.MAX_VALUE);
         client.setStopTimeout(2_000);
+        coreClient = new WebSocketCoreClient(http, null);
     }
 
     /** Takes a reference to the web application's client, starting it if this is the first. */
@@ -59,6 +68,7 @@ public final class BackendClient {
                 String name = context.getContextPath().isEmpty() ? "ROOT" : context.getContextPath().substring(1);
                 shared = new BackendClient(name.replace('/', '_'));
                 shared.client.start();
+                shared.coreClient.start();
                 context.setAttribute(ATTRIBUTE, shared);
                 LOG.debug("Started backend client {}", shared.client);
             }
@@ -77,6 +87,7 @@ public final class BackendClient {
         }
         try {
             client.stop();
+            coreClient.stop();
             client.getHttpClient().stop();
         } catch (Exception e) {
             LOG.warn("Stopping the backend client failed", e);
@@ -111,6 +122,17 @@ public final class BackendClient {
 
     public WebSocketClient client() {
         return client;
+    }
+
+    /** The same connections at frame level: the relay's backend leg. */
+    public WebSocketCoreClient coreClient() {
+        return coreClient;
+    }
+
+
+    /** The client's buffer pool, which the relay's client legs read into. */
+    public org.eclipse.jetty.io.ByteBufferPool bufferPool() {
+        return client.getHttpClient().getByteBufferPool();
     }
 
     public Scheduler scheduler() {

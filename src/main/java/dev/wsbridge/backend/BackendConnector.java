@@ -18,7 +18,14 @@ import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.util.thread.Scheduler;
+import dev.wsbridge.bridge.BackendLeg;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.core.Configuration;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.FrameHandler;
+import org.eclipse.jetty.websocket.core.client.CoreClientUpgradeRequest;
+import org.eclipse.jetty.websocket.core.client.UpgradeListener;
 import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
 import org.eclipse.jetty.websocket.client.JettyUpgradeListener;
 
@@ -44,6 +51,14 @@ public final class BackendConnector {
         }
     }
 
+    /** What the backend said: an open frame-level session, or the status to refuse the client with. */
+    public record CoreOutcome(CoreSession session, String subprotocol, int status, Map<String, String> headers, String message) {
+
+        public boolean connected() {
+            return session != null;
+        }
+    }
+
     /**
      * Connects to {@code uri} and waits, at most the route's upgrade timeout, for the backend's answer.
      *
@@ -56,53 +71,140 @@ public final class BackendConnector {
         ClientUpgradeRequest upgrade = new ClientUpgradeRequest(uri);
         upgrade.setHeaders(headers);
         upgrade.setSubProtocols(subprotocols);
+        Attempt attempt = new Attempt(backend, config);
+        CompletableFuture<Session> future;
+        try {
+            future = backend.client().connect(listener, upgrade, new JettyUpgradeListener() {
+                @Override
+                public void onHandshakeRequest(Request request) {
+                    attempt.requested(request);
+                }
 
-        // Both timeouts are our own cancellable timers, not HttpClient's request timeout: that one stays
-        // scheduled for its full length after the handshake and pins the finished session's objects.
-        AtomicReference<Response> answer = new AtomicReference<>();
-        AtomicReference<Scheduler.Task> connectTimer = new AtomicReference<>();
-        AtomicReference<Scheduler.Task> upgradeTimer = new AtomicReference<>();
-        AtomicBoolean connectTimedOut = new AtomicBoolean();
-        JettyUpgradeListener events = new JettyUpgradeListener() {
+                @Override
+                public void onHandshakeResponse(Request request, Response response) {
+                    attempt.answered(response);
+                }
+            });
+        } catch (Exception e) {
+            return Outcome.refused(HttpServletResponse.SC_BAD_GATEWAY, Map.of(), "Backend connection failed");
+        }
+        Outcome refused = attempt.await(future);
+        if (refused != null) {
+            return refused;
+        }
+        Session session = future.join();
+        String chosen = session.getUpgradeResponse().getAcceptedSubProtocol();
+        return new Outcome(session, chosen == null || chosen.isEmpty() ? null : chosen, 101, Map.of(), null);
+    }
+
+    /**
+     * Connects the relay's frame-level backend leg to {@code uri}: as {@link #connect}, with the leg told of
+     * the end of each burst the backend sends where the connection can report it.
+     */
+    public static CoreOutcome connect(BackendClient backend, BridgeConfig config, URI uri, BackendLeg leg,
+            Map<String, List<String>> headers, List<String> subprotocols) throws InterruptedException {
+        CoreClientUpgradeRequest upgrade = new CoreClientUpgradeRequest(backend.coreClient(), uri) {
+            @Override
+            public FrameHandler getFrameHandler() {
+                return leg;
+            }
+
+            @Override
+            protected void customize(EndPoint endPoint) {
+                super.customize(endPoint);
+                if (BurstConnector.onDrained(endPoint, leg.burstListener())) {
+                    leg.reportsBurstEnds();
+                }
+            }
+        };
+        upgrade.headers(fields -> headers.forEach((name, values) -> values.forEach(v -> fields.add(name, v))));
+        upgrade.setSubProtocols(subprotocols);
+        Configuration.ConfigurationCustomizer settings = new Configuration.ConfigurationCustomizer();
+        settings.setIdleTimeout(config.idleTimeout());
+        settings.setMaxFrameSize(BackendClient.FRAME_CHUNK);
+        // Read up to this much per fill: a backend frame reaches the client in pieces of at most this size.
+        settings.setInputBufferSize(BackendClient.READ_BUFFER);
+        settings.setAutoFragment(true);
+        settings.setMaxTextMessageSize(Long.MAX_VALUE);
+        settings.setMaxBinaryMessageSize(Long.MAX_VALUE);
+        upgrade.setConfiguration(settings);
+        Attempt attempt = new Attempt(backend, config);
+        upgrade.addListener(new UpgradeListener() {
             @Override
             public void onHandshakeRequest(Request request) {
-                AtomicBoolean committed = new AtomicBoolean();
-                request.onRequestCommit(r -> committed.set(true));
-                connectTimer.set(backend.scheduler().schedule(() -> {
-                    if (!committed.get()) {
-                        connectTimedOut.set(true);
-                        request.abort(new TimeoutException("connect timeout " + config.connectTimeout()));
-                    }
-                }, config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS));
-                upgradeTimer.set(backend.scheduler().schedule(
-                        () -> request.abort(new TimeoutException("upgrade timeout " + config.upgradeTimeout())),
-                        config.upgradeTimeout().toMillis(), TimeUnit.MILLISECONDS));
+                attempt.requested(request);
             }
 
             @Override
             public void onHandshakeResponse(Request request, Response response) {
-                answer.set(response);
+                attempt.answered(response);
             }
-        };
-
-        CompletableFuture<Session> future;
+        });
+        CompletableFuture<CoreSession> future;
         try {
-            future = backend.client().connect(listener, upgrade, events);
+            future = backend.coreClient().connect(upgrade);
         } catch (Exception e) {
-            return Outcome.refused(HttpServletResponse.SC_BAD_GATEWAY, Map.of(), "Backend connection failed");
+            return new CoreOutcome(null, null, HttpServletResponse.SC_BAD_GATEWAY, Map.of(), "Backend connection failed");
         }
-        try {
-            Session session = future.get(config.upgradeTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
-            String chosen = session.getUpgradeResponse().getAcceptedSubProtocol();
-            return new Outcome(session, chosen == null || chosen.isEmpty() ? null : chosen, 101, Map.of(), null);
-        } catch (TimeoutException e) {
-            future.cancel(true);
-            return Outcome.refused(HttpServletResponse.SC_GATEWAY_TIMEOUT, Map.of(), "Backend did not answer in time");
-        } catch (ExecutionException e) {
-            return classify(e.getCause(), answer.get(), connectTimedOut.get());
-        } finally {
-            cancel(connectTimer.get());
-            cancel(upgradeTimer.get());
+        Outcome refused = attempt.await(future);
+        if (refused != null) {
+            return new CoreOutcome(null, null, refused.status(), refused.headers(), refused.message());
+        }
+        CoreSession session = future.join();
+        String chosen = session.getNegotiatedSubProtocol();
+        return new CoreOutcome(session, chosen == null || chosen.isEmpty() ? null : chosen, 101, Map.of(), null);
+    }
+
+    /**
+     * One connection attempt's timers and answer. Both timeouts are our own cancellable timers, not
+     * HttpClient's request timeout: that one stays scheduled for its full length after the handshake and
+     * pins the finished session's objects.
+     */
+    private static final class Attempt {
+        private final BackendClient backend;
+        private final BridgeConfig config;
+        private final AtomicReference<Response> answer = new AtomicReference<>();
+        private final AtomicReference<Scheduler.Task> connectTimer = new AtomicReference<>();
+        private final AtomicReference<Scheduler.Task> upgradeTimer = new AtomicReference<>();
+        private final AtomicBoolean connectTimedOut = new AtomicBoolean();
+
+        Attempt(BackendClient backend, BridgeConfig config) {
+            this.backend = backend;
+            this.config = config;
+        }
+
+        void requested(Request request) {
+            AtomicBoolean committed = new AtomicBoolean();
+            request.onRequestCommit(r -> committed.set(true));
+            connectTimer.set(backend.scheduler().schedule(() -> {
+                if (!committed.get()) {
+                    connectTimedOut.set(true);
+                    request.abort(new TimeoutException("connect timeout " + config.connectTimeout()));
+                }
+            }, config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS));
+            upgradeTimer.set(backend.scheduler().schedule(
+                    () -> request.abort(new TimeoutException("upgrade timeout " + config.upgradeTimeout())),
+                    config.upgradeTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        }
+
+        void answered(Response response) {
+            answer.set(response);
+        }
+
+        /** Waits for {@code future}: null once it holds a session, else the refusal to give the client. */
+        Outcome await(CompletableFuture<?> future) throws InterruptedException {
+            try {
+                future.get(config.upgradeTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+                return null;
+            } catch (TimeoutException e) {
+                future.cancel(true);
+                return Outcome.refused(HttpServletResponse.SC_GATEWAY_TIMEOUT, Map.of(), "Backend did not answer in time");
+            } catch (ExecutionException e) {
+                return classify(e.getCause(), answer.get(), connectTimedOut.get());
+            } finally {
+                cancel(connectTimer.get());
+                cancel(upgradeTimer.get());
+            }
         }
     }
 

@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * a message boundary forwards nothing new; once both are at a boundary the session ends with 1001 on both
  * legs. The registry ends whatever has not drained by {@code drainTimeout} with {@link #shutdown}.
  */
-public final class Bridge {
+public final class Bridge implements Bridged {
 
     private static final Logger LOG = LoggerFactory.getLogger(Bridge.class);
     private static final AtomicLong IDS = new AtomicLong();
@@ -108,6 +108,7 @@ public final class Bridge {
         this.onClosed = onClosed;
     }
 
+    @Override
     public String id() {
         return id;
     }
@@ -382,6 +383,7 @@ public final class Bridge {
      * Undeploy or shutdown: ends the session with 1001 on both legs as soon as no message is in progress in
      * either direction (at once if none is), forwarding nothing new meanwhile.
      */
+    @Override
     public void drain() {
         // Set before the boundaries are read, as they are written before this is read: whichever of this
         // and a finishing message comes second sees the other, so the session ends either way.
@@ -396,6 +398,7 @@ public final class Bridge {
     }
 
     /** Ends the session with 1001 on both legs now, whatever is in progress: undeploy or shutdown. */
+    @Override
     public void shutdown() {
         end(new Close(GOING_AWAY, "Server shutting down"), new Close(GOING_AWAY, "Server shutting down"), "shutdown");
     }

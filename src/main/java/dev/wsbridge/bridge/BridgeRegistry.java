@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 public final class BridgeRegistry {
 
     private final Semaphore slots;
-    private final Set<Bridge> open = ConcurrentHashMap.newKeySet();
+    private final Set<Bridged> open = ConcurrentHashMap.newKeySet();
 
     public BridgeRegistry(int maxSessions) {
         this.slots = new Semaphore(maxSessions);
@@ -32,12 +32,12 @@ public final class BridgeRegistry {
      * Tracks a bridge holding a reserved slot, from before its backend is contacted; the slot is given
      * back by {@link #closed}, once.
      */
-    public void track(Bridge bridge) {
+    public void track(Bridged bridge) {
         open.add(bridge);
     }
 
     /** Called when a tracked bridge is released, or its handshake failed; later calls do nothing. */
-    public void closed(Bridge bridge) {
+    public void closed(Bridged bridge) {
         if (open.remove(bridge)) {
             slots.release();
         }
@@ -54,11 +54,11 @@ public final class BridgeRegistry {
      * @return the number of sessions still open after the wait
      */
     public int shutdown(long drainMillis, long closeMillis) throws InterruptedException {
-        for (Bridge b : open) {
+        for (Bridged b : open) {
             b.drain();
         }
         awaitEmpty(drainMillis);
-        for (Bridge b : open) {
+        for (Bridged b : open) {
             b.shutdown();
         }
         awaitEmpty(closeMillis);

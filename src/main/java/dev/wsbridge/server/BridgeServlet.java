@@ -2,11 +2,13 @@ package dev.wsbridge.server;
 
 import dev.wsbridge.backend.BackendClient;
 import dev.wsbridge.backend.BackendConnector;
+import dev.wsbridge.backend.BackendConnector.CoreOutcome;
 import dev.wsbridge.backend.BackendConnector.Outcome;
 import dev.wsbridge.backend.BackendUri;
 import dev.wsbridge.backend.ForwardedHeaders;
 import dev.wsbridge.bridge.Bridge;
 import dev.wsbridge.bridge.BridgeRegistry;
+import dev.wsbridge.bridge.Relay;
 import dev.wsbridge.config.BridgeConfig;
 import dev.wsbridge.config.ConfigException;
 import jakarta.servlet.ServletConfig;
@@ -41,6 +43,8 @@ public final class BridgeServlet extends HttpServlet {
     private transient ClientUpgrader upgrader;
     private transient BridgeRegistry registry;
     private transient Semaphore pendingHandshakes;
+    /** Whether the client leg runs on the Servlet API's upgrade (the relay) rather than Jakarta WebSocket. */
+    private transient boolean servletUpgrade;
 
     @Override
     public void init(ServletConfig servletConfig) throws ServletException {
@@ -55,16 +59,19 @@ public final class BridgeServlet extends HttpServlet {
             LOG.error("wsbridge route [{}] not started: {}", route, e.getMessage());
             throw new UnavailableException(e.getMessage());
         }
-        if (!JakartaSupport.present(getClass().getClassLoader())) {
+        servletUpgrade = ServletUpgrader.supported(context);
+        if (!servletUpgrade && !JakartaSupport.present(getClass().getClassLoader())) {
             String message = JakartaSupport.missingMessage(context);
             LOG.error(message);
             throw new UnavailableException(message);
         }
-        try {
-            upgrader = new ClientUpgrader(context);
-        } catch (UnavailableException e) {
-            LOG.error(e.getMessage());
-            throw e;
+        if (!servletUpgrade) {
+            try {
+                upgrader = new ClientUpgrader(context);
+            } catch (UnavailableException e) {
+                LOG.error(e.getMessage());
+                throw e;
+            }
         }
         try {
             backend = BackendClient.acquire(context);
@@ -102,7 +109,44 @@ public final class BridgeServlet extends HttpServlet {
                     "Too many handshakes waiting for the backend");
             return;
         }
-        bridge(req, resp, target);
+        if (servletUpgrade) {
+            relay(req, resp, target);
+        } else {
+            bridge(req, resp, target);
+        }
+    }
+
+    /** Holds a reserved slot and a pending-handshake permit on entry; gives back what it does not use. */
+    private void relay(HttpServletRequest req, HttpServletResponse resp, URI target) throws IOException {
+        Relay relay = new Relay(config, backend.scheduler(), backend.bufferPool(), registry::closed);
+        registry.track(relay);
+        CoreOutcome outcome;
+        try {
+            outcome = BackendConnector.connect(backend, config, target, relay.backendLeg(), ForwardedHeaders.of(req),
+                    ForwardedHeaders.subprotocols(req));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            outcome = null;
+        } finally {
+            pendingHandshakes.release();
+        }
+        if (outcome == null || !outcome.connected()) {
+            registry.closed(relay);
+            int status = outcome == null ? HttpServletResponse.SC_SERVICE_UNAVAILABLE : outcome.status();
+            LOG.debug("[{}] {} refused: {} {}", relay.id(), target, status, outcome == null ? "interrupted" : outcome.message());
+            refuse(resp, status, outcome == null ? Map.of() : outcome.headers(),
+                    outcome == null ? "Interrupted" : outcome.message());
+            return;
+        }
+        try {
+            ServletUpgrader.upgrade(req, resp, relay, outcome.subprotocol());
+        } catch (Exception e) {
+            relay.clientUpgradeFailed(e);
+            if (!resp.isCommitted()) {
+                resp.reset();
+                refuse(resp, HttpServletResponse.SC_BAD_REQUEST, Map.of(), "WebSocket upgrade failed");
+            }
+        }
     }
 
     /** Holds a reserved slot and a pending-handshake permit on entry; gives back what it does not use. */

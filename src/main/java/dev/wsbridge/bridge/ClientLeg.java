@@ -1,0 +1,595 @@
+package dev.wsbridge.bridge;
+
+import dev.wsbridge.frame.FrameParser;
+import dev.wsbridge.frame.Frames;
+import dev.wsbridge.frame.ProtocolException;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.HttpUpgradeHandler;
+import jakarta.servlet.http.WebConnection;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.eclipse.jetty.io.RetainableByteBuffer;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client leg: the client's connection taken over with the Servlet API's upgrade, driven only by
+ * {@link ReadListener}/{@link WriteListener} and {@code isReady()}; no read or write ever blocks.
+ *
+ * <p>Reading: a burst (what one read returns) is parsed ({@link FrameParser}) and its data pieces go to the
+ * backend, all but the last batched, so a burst costs one backend write; the next read happens only when the
+ * backend has taken them all. The read buffer comes from the pool for the burst and goes back after it.
+ *
+ * <p>Writing: backend frames are written without a flush while the backend's burst lasts and flushed once
+ * at its end ({@link #flushBurst}); a frame written while the connection is not ready waits, with its
+ * completion, until {@link #onWritePossible}, which holds the backend's reading back. Pings are answered
+ * here; a close frame is the last thing written, and the connection closes once the close handshake is done.
+ *
+ * <p>Public with a public constructor: the container instantiates it in {@code request.upgrade(...)}.
+ */
+public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteListener, Leg, FrameParser.Sink {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClientLeg.class);
+
+    /** Bytes read at once from the client. */
+    private static final int READ_BUFFER = 16 * 1024;
+    /** Payloads up to this size are written together with their header, in one call. */
+    private static final int SMALL = 512;
+
+    private Relay relay;
+    private Half toBackend;
+    private WebConnection connection;
+    private ServletInputStream in;
+    private ServletOutputStream out;
+    private volatile boolean opened;
+    private volatile long lastActivity = System.nanoTime();
+
+    // ---- reading: one reader at a time, the container's or whichever completes the last backend write ----
+    private final FrameParser parser = new FrameParser();
+    /** Backend writes of the current burst not yet complete, plus one while the burst is being parsed. */
+    private final AtomicInteger pending = new AtomicInteger();
+    /** Calls to {@link #pump} not yet served; the caller that moves it from 0 reads for all of them. */
+    private final AtomicInteger wakeups = new AtomicInteger();
+    private RetainableByteBuffer readBuffer;
+    private boolean readStopped;
+    private boolean deferred;
+    private boolean deferredText;
+    private ByteBuffer deferredPiece;
+    private boolean deferredEnd;
+    private final Callback sent = new Callback() {
+        @Override
+        public void succeeded() {
+            if (pending.decrementAndGet() == 0) {
+                pump();
+            }
+        }
+
+        @Override
+        public void failed(Throwable x) {
+            relay.backendWriteFailed(x);
+            succeeded();
+        }
+    };
+
+    // ---- writing: under outLock; no call under it waits ----
+    private final Object outLock = new Object();
+    private final byte[] header = new byte[Frames.MAX_HEADER + SMALL];
+    /** The last isReady() said yes (and no onWritePossible is owed). */
+    private boolean writable;
+    /** Written since the last flush. */
+    private boolean dirty;
+    /** Completion of a written data frame, owed once the connection is ready again. */
+    private Callback waiting;
+    /** A data frame that arrived while the connection was not ready. */
+    private Pending stash;
+    /** The latest ping's payload, when its pong could not be written at once. */
+    private byte[] pong;
+    /** A close frame's payload, owed until written. */
+    private byte[] closeFrame;
+    private boolean closeWritten;
+    private boolean closeFlushed;
+    private boolean closeReceived;
+    /** Close the connection as soon as the close frame is out, without waiting for the client's. */
+    private boolean failFast;
+    private boolean connectionClosed;
+
+    private record Pending(byte opcode, boolean fin, ByteBuffer payload, boolean batch, Callback done) {
+    }
+
+    /** What the container needs done after the connection is closed from one of our threads. */
+    private Consumer<ServletOutputStream> afterClose = o -> { };
+
+    public ClientLeg() {
+        // Made by the container in request.upgrade(), then attached to its relay.
+    }
+
+    /** Sets what to do after closing the connection, so the container closes its socket at once. */
+    public void afterClose(Consumer<ServletOutputStream> action) {
+        this.afterClose = action;
+    }
+
+    void attach(Relay relay, Half toBackend) {
+        this.relay = relay;
+        this.toBackend = toBackend;
+    }
+
+    boolean opened() {
+        return opened;
+    }
+
+    long lastActivity() {
+        return lastActivity;
+    }
+
+    // ---- the container's side ----
+
+    @Override
+    public void init(WebConnection webConnection) {
+        connection = webConnection;
+        try {
+            in = webConnection.getInputStream();
+            out = webConnection.getOutputStream();
+        } catch (IOException e) {
+            closeConnection();
+            relay.clientGone(e);
+            return;
+        }
+        opened = true;
+        relay.clientOpened();
+        in.setReadListener(this);
+        out.setWriteListener(this);
+    }
+
+    @Override
+    public void destroy() {
+        relay.clientGone(null);
+    }
+
+    @Override
+    public void onDataAvailable() {
+        pump();
+    }
+
+    @Override
+    public void onAllDataRead() {
+        closeConnection();
+        relay.clientGone(null);
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+        closeConnection();
+        relay.clientGone(failure);
+    }
+
+    // ---- reading ----
+
+    /**
+     * Reads and forwards bursts until the connection has no more bytes or the backend is still taking the
+     * last one. Called by the container ({@link #onDataAvailable}, which Tomcat also calls while a backend
+     * write is in flight) and by the backend write that completes a burst; whoever comes while another
+     * caller is reading only asks it to look again, so exactly one thread reads at a time.
+     */
+    private void pump() {
+        if (wakeups.getAndIncrement() != 0) {
+            return;
+        }
+        int seen = 1;
+        do {
+            readBursts();
+            seen = wakeups.addAndGet(-seen);
+        } while (seen != 0);
+    }
+
+    private void readBursts() {
+        while (pending.get() == 0) {
+            if (readStopped || connectionClosed) {
+                releaseReadBuffer();
+                return;
+            }
+            boolean ready;
+            try {
+                ready = in.isReady();
+            } catch (RuntimeException e) {
+                ready = false;
+            }
+            if (!ready) {
+                // The container calls onDataAvailable when more arrives.
+                releaseReadBuffer();
+                return;
+            }
+            if (readBuffer == null) {
+                readBuffer = relay.pool().acquire(READ_BUFFER, false);
+            }
+            ByteBuffer buffer = readBuffer.getByteBuffer();
+            byte[] bytes = buffer.array();
+            int offset = buffer.arrayOffset();
+            int n;
+            try {
+                n = in.read(bytes, offset, buffer.capacity());
+            } catch (IOException | RuntimeException e) {
+                releaseReadBuffer();
+                closeConnection();
+                relay.clientGone(e);
+                return;
+            }
+            if (n < 0) {
+                releaseReadBuffer();
+                closeConnection();
+                relay.clientGone(null);
+                return;
+            }
+            if (n == 0) {
+                continue;
+            }
+            lastActivity = System.nanoTime();
+            pending.set(1);
+            try {
+                if (!parser.parse(bytes, offset, n, this)) {
+                    readStopped = true;
+                }
+                sendDeferred(false);
+            } catch (ProtocolException e) {
+                deferred = false;
+                deferredPiece = null;
+                readStopped = true;
+                failFast = true;
+                relay.clientProtocolError(e.code(), e.getMessage());
+            }
+            // The last backend write of the burst to complete brings pending to 0 and calls pump() again.
+            pending.decrementAndGet();
+        }
+    }
+
+    private void releaseReadBuffer() {
+        if (readBuffer != null) {
+            readBuffer.release();
+            readBuffer = null;
+        }
+    }
+
+    @Override
+    public boolean data(boolean text, ByteBuffer piece, boolean messageEnd) {
+        sendDeferred(true);
+        deferred = true;
+        deferredText = text;
+        deferredPiece = piece;
+        deferredEnd = messageEnd;
+        return true;
+    }
+
+    /** Sends the piece held back to learn whether it was the burst's last; only the last is not batched. */
+    private void sendDeferred(boolean batch) {
+        if (deferred) {
+            deferred = false;
+            ByteBuffer piece = deferredPiece;
+            deferredPiece = null;
+            pending.incrementAndGet();
+            toBackend.forward(deferredText, piece, deferredEnd, batch, sent);
+        }
+    }
+
+    @Override
+    public boolean control(byte opcode, ByteBuffer payload) throws ProtocolException {
+        switch (opcode) {
+            case Frames.PING -> {
+                byte[] copy = new byte[payload.remaining()];
+                payload.get(copy);
+                answerPing(copy);
+                return true;
+            }
+            case Frames.CLOSE -> {
+                Frames.Close close = Frames.readClose(payload);
+                sendDeferred(false);
+                boolean closeNow;
+                synchronized (outLock) {
+                    closeReceived = true;
+                    closeNow = closeFlushed && !connectionClosed;
+                }
+                relay.clientCloseFrame(close.code(), close.reason());
+                if (closeNow) {
+                    closeConnection();
+                }
+                return false;
+            }
+            default -> {
+                return true;
+            }
+        }
+    }
+
+    // ---- writing ----
+
+    @Override
+    public void send(byte opcode, boolean fin, ByteBuffer payload, boolean batch, Callback done) {
+        if (LOG.isTraceEnabled()) {
+            LOG.trace("[{}] to client: opcode {} fin {} length {} batch {} writable {}", relay.id(), opcode, fin,
+                    payload.remaining(), batch, writable);
+        }
+        Callback complete = done;
+        Throwable failure = null;
+        synchronized (outLock) {
+            if (closeFrame != null || closeWritten || connectionClosed) {
+                // Nothing follows a close frame: dropped.
+            } else if (!writable) {
+                stash = new Pending(opcode, fin, payload, batch, done);
+                complete = null;
+            } else {
+                try {
+                    writeFrame(opcode, fin, payload);
+                    if (!batch) {
+                        out.flush();
+                        dirty = false;
+                    }
+                    if (!out.isReady()) {
+                        writable = false;
+                        waiting = done;
+                        complete = null;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    failure = e;
+                }
+            }
+        }
+        if (failure != null) {
+            failed(failure, done);
+        } else if (complete != null) {
+            complete.succeeded();
+        }
+    }
+
+    /** The backend's burst ended: whatever was written since the last flush goes out now. */
+    void flushBurst() {
+        LOG.trace("[{}] backend burst ended (dirty {}, writable {})", relay.id(), dirty, writable);
+        Throwable failure = null;
+        synchronized (outLock) {
+            if (!dirty || !writable || connectionClosed) {
+                return;
+            }
+            try {
+                out.flush();
+                dirty = false;
+                if (!out.isReady()) {
+                    writable = false;
+                }
+            } catch (IOException | RuntimeException e) {
+                failure = e;
+            }
+        }
+        if (failure != null) {
+            failed(failure, null);
+        }
+    }
+
+    @Override
+    public void onWritePossible() {
+        LOG.trace("[{}] client writable (stash {}, waiting {}, dirty {})", relay.id(), stash != null, waiting != null, dirty);
+        Callback resume = null;
+        Callback dropped = null;
+        Throwable failure = null;
+        boolean closeNow = false;
+        synchronized (outLock) {
+            if (connectionClosed) {
+                return;
+            }
+            writable = true;
+            try {
+                if (pong != null && closeFrame == null && !closeWritten) {
+                    writeControl(Frames.PONG, pong);
+                    pong = null;
+                }
+                Pending p = stash;
+                stash = null;
+                if (p != null) {
+                    if (closeFrame != null || closeWritten) {
+                        dropped = p.done();
+                    } else {
+                        writeFrame(p.opcode(), p.fin(), p.payload());
+                        waiting = p.done();
+                    }
+                }
+                if (closeFrame != null) {
+                    writeControl(Frames.CLOSE, closeFrame);
+                    closeFrame = null;
+                    closeWritten = true;
+                }
+                if (dirty) {
+                    out.flush();
+                    dirty = false;
+                }
+                if (!out.isReady()) {
+                    writable = false;
+                } else {
+                    resume = waiting;
+                    waiting = null;
+                    if (closeWritten && !closeFlushed) {
+                        closeFlushed = true;
+                        closeNow = closeReceived || failFast;
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                failure = e;
+                resume = waiting;
+                waiting = null;
+            }
+        }
+        if (dropped != null) {
+            dropped.succeeded();
+        }
+        if (failure != null) {
+            failed(failure, resume);
+            return;
+        }
+        if (resume != null) {
+            resume.succeeded();
+        }
+        if (closeNow) {
+            closeConnection();
+        }
+    }
+
+    private void answerPing(byte[] payload) {
+        Throwable failure = null;
+        synchronized (outLock) {
+            if (closeFrame != null || closeWritten || connectionClosed) {
+                return;
+            }
+            if (!writable) {
+                // RFC 6455 §5.5.3: answering only the latest of several pings is allowed.
+                pong = payload;
+                return;
+            }
+            try {
+                writeControl(Frames.PONG, payload);
+                out.flush();
+                dirty = false;
+                if (!out.isReady()) {
+                    writable = false;
+                }
+            } catch (IOException | RuntimeException e) {
+                failure = e;
+            }
+        }
+        if (failure != null) {
+            failed(failure, null);
+        }
+    }
+
+    /** Sends a close frame (1005: an empty one); the connection closes once the client has answered it. */
+    @Override
+    public void close(int code, String reason) {
+        Throwable failure = null;
+        boolean closeNow = false;
+        synchronized (outLock) {
+            if (closeFrame != null || closeWritten || connectionClosed) {
+                return;
+            }
+            byte[] payload = Frames.closePayload(code, reason);
+            if (!writable) {
+                closeFrame = payload;
+                return;
+            }
+            try {
+                writeControl(Frames.CLOSE, payload);
+                closeWritten = true;
+                out.flush();
+                dirty = false;
+                if (out.isReady()) {
+                    closeFlushed = true;
+                    closeNow = closeReceived || failFast;
+                } else {
+                    writable = false;
+                }
+            } catch (IOException | RuntimeException e) {
+                failure = e;
+            }
+        }
+        if (failure != null) {
+            failed(failure, null);
+        } else if (closeNow) {
+            closeConnection();
+        }
+    }
+
+    @Override
+    public void abort() {
+        closeConnection();
+        relay.clientGone(null);
+    }
+
+    private void writeFrame(byte opcode, boolean fin, ByteBuffer payload) throws IOException {
+        int length = payload.remaining();
+        int h = Frames.header(header, opcode, fin, length);
+        if (length <= SMALL) {
+            payload.get(payload.position(), header, h, length);
+            out.write(header, 0, h + length);
+        } else {
+            out.write(header, 0, h);
+            if (payload.hasArray()) {
+                out.write(payload.array(), payload.arrayOffset() + payload.position(), length);
+            } else {
+                writeCopied(payload);
+            }
+        }
+        dirty = true;
+        lastActivity = System.nanoTime();
+    }
+
+    private void writeCopied(ByteBuffer payload) throws IOException {
+        RetainableByteBuffer copy = relay.pool().acquire(Math.min(payload.remaining(), READ_BUFFER), false);
+        try {
+            ByteBuffer scratch = copy.getByteBuffer();
+            byte[] bytes = scratch.array();
+            int base = scratch.arrayOffset();
+            int chunk = scratch.capacity();
+            for (int p = payload.position(), end = payload.limit(); p < end; ) {
+                int n = Math.min(chunk, end - p);
+                payload.get(p, bytes, base, n);
+                out.write(bytes, base, n);
+                p += n;
+            }
+        } finally {
+            copy.release();
+        }
+    }
+
+    private void writeControl(byte opcode, byte[] payload) throws IOException {
+        int h = Frames.header(header, opcode, true, payload.length);
+        System.arraycopy(payload, 0, header, h, payload.length);
+        out.write(header, 0, h + payload.length);
+        dirty = true;
+    }
+
+    private void failed(Throwable failure, Callback done) {
+        if (done != null) {
+            done.failed(failure);
+        }
+        closeConnection();
+        relay.clientWriteFailed(failure);
+        relay.clientGone(failure);
+    }
+
+    /**
+     * Closes the connection. The Servlet API leaves the socket to the container's next event on it, which
+     * for a client that waits for us to close might never come: {@link #afterClose} makes one.
+     */
+    private void closeConnection() {
+        Pending p;
+        Callback w;
+        synchronized (outLock) {
+            if (connectionClosed || connection == null) {
+                connectionClosed = true;
+                return;
+            }
+            connectionClosed = true;
+            p = stash;
+            stash = null;
+            w = waiting;
+            waiting = null;
+        }
+        if (p != null) {
+            p.done().succeeded();
+        }
+        if (w != null) {
+            w.succeeded();
+        }
+        try {
+            connection.close();
+        } catch (Exception e) {
+            // Already closed: nothing left to release.
+        }
+        afterClose.accept(out);
+    }
+
+    @Override
+    public String toString() {
+        return "ClientLeg[" + (relay == null ? "-" : relay.id()) + (opened ? " open" : "") + (connectionClosed ? " closed" : "")
+                + "]";
+    }
+}

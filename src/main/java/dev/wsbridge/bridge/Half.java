@@ -1,0 +1,78 @@
+package dev.wsbridge.bridge;
+
+import dev.wsbridge.frame.Frames;
+import dev.wsbridge.frame.Utf8Validator;
+import java.nio.ByteBuffer;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * One direction of a relayed session, the same code for both: takes the pieces of data messages one leg
+ * reads and writes them to the other leg as frames, checking each message's size and, for text, its UTF-8
+ * as the pieces pass. The reading leg reads more only once {@code done} completes, so one write is in
+ * flight per direction. Called by one thread at a time: whichever is delivering that leg's frames.
+ */
+final class Half {
+
+    private final Relay relay;
+    private final boolean fromClient;
+    private final long maxMessageSize;
+    private final Utf8Validator utf8 = new Utf8Validator();
+    private volatile Leg to;
+    private long messageBytes;
+    /** A message has started toward {@link #to} and not ended; volatile because a drain reads it. */
+    private volatile boolean midMessage;
+
+    Half(Relay relay, boolean fromClient, long maxMessageSize) {
+        this.relay = relay;
+        this.fromClient = fromClient;
+        this.maxMessageSize = maxMessageSize;
+    }
+
+    void to(Leg leg) {
+        this.to = leg;
+    }
+
+    /**
+     * Forwards one piece of a data message; completes {@code done} itself when the piece is not forwarded
+     * (the session is ending, or draining between messages, or the piece breaks a limit).
+     */
+    void forward(boolean text, ByteBuffer piece, boolean end, boolean batch, Callback done) {
+        boolean mid = midMessage;
+        if (!relay.mayForward(mid)) {
+            done.succeeded();
+            return;
+        }
+        messageBytes += piece.remaining();
+        if (messageBytes > maxMessageSize) {
+            done.succeeded();
+            relay.tooBig(fromClient);
+            return;
+        }
+        if (text && (!utf8.accept(piece) || (end && !utf8.isComplete()))) {
+            done.succeeded();
+            relay.invalidUtf8(fromClient);
+            return;
+        }
+        byte opcode = mid ? Frames.CONTINUATION : text ? Frames.TEXT : Frames.BINARY;
+        if (end) {
+            messageBytes = 0;
+            if (text) {
+                utf8.reset();
+            }
+            if (mid) {
+                // Written only around a message in parts: a whole message costs no volatile write.
+                midMessage = false;
+            }
+        } else if (!mid) {
+            midMessage = true;
+        }
+        to.send(opcode, end, piece, batch, done);
+        if (end && mid) {
+            relay.endIfDrained();
+        }
+    }
+
+    boolean midMessage() {
+        return midMessage;
+    }
+}

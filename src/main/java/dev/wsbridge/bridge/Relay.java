@@ -1,0 +1,454 @@
+package dev.wsbridge.bridge;
+
+import static dev.wsbridge.bridge.CloseMapping.ABORT;
+import static dev.wsbridge.bridge.CloseMapping.LEAVE;
+
+import dev.wsbridge.bridge.CloseMapping.Close;
+import dev.wsbridge.config.BridgeConfig;
+import dev.wsbridge.frame.Frames;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.eclipse.jetty.io.ByteBufferPool;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.Scheduler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One relayed session: the client's connection, taken over through the Servlet API's upgrade
+ * ({@link ClientLeg}), joined frame by frame to the backend's Jetty connection ({@link BackendLeg}) by two
+ * {@link Half halves} of one implementation. No thread ever waits: each leg reads more only when the write
+ * of what it read last is done on the other leg.
+ *
+ * <p>Closing: the first end of either leg decides the close sent on the other ({@link CloseMapping}); later
+ * ends are recorded, not acted on. A backend's close frame is answered only once the client has answered the
+ * close it caused. Whatever happens, both legs are released within {@code closeTimeout} of the first end.
+ *
+ * <p>Draining (undeploy, shutdown): a message in progress in either direction may finish; a direction at a
+ * message boundary forwards nothing new; once both are at a boundary the session ends with 1001 on both legs.
+ */
+public final class Relay implements Bridged {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
+    private static final AtomicLong IDS = new AtomicLong();
+
+    /** Where a session is in its life. */
+    enum State {
+        /** Backend connecting or connected; client not yet taken over. */
+        CONNECTING,
+        /** Both legs open; frames flow. */
+        OPEN,
+        /** One leg ended; the other is being closed. */
+        CLOSING,
+        /** Both legs released. */
+        CLOSED
+    }
+
+    private final String id = "r" + Long.toString(IDS.incrementAndGet(), 36);
+    private final BridgeConfig config;
+    private final Scheduler scheduler;
+    private final ByteBufferPool pool;
+    private final Consumer<Relay> onClosed;
+    final Half toBackend;
+    final Half toClient;
+    private final BackendLeg backendLeg;
+
+    private final Object lock = new Object();
+    private volatile State state = State.CONNECTING;
+    private volatile boolean draining;
+    private volatile ClientLeg clientLeg;
+    private boolean clientEnded;
+    private boolean backendEnded;
+    private boolean closeSentToClient;
+    private Close pendingClientClose;
+    private Callback heldBackendClose;
+    private Scheduler.Task closeTimer;
+    private Scheduler.Task idleTimer;
+    private String endCause;
+    private Throwable backendFailure;
+
+    /** @param onClosed run once, when both legs are released */
+    public Relay(BridgeConfig config, Scheduler scheduler, ByteBufferPool pool, Consumer<Relay> onClosed) {
+        this.config = config;
+        this.scheduler = scheduler;
+        this.pool = pool;
+        this.onClosed = onClosed;
+        this.toBackend = new Half(this, true, config.maxMessageSize());
+        this.toClient = new Half(this, false, config.maxMessageSize());
+        this.backendLeg = new BackendLeg(this, toClient);
+        toBackend.to(backendLeg);
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    /** The frame handler to connect the backend with. */
+    public BackendLeg backendLeg() {
+        return backendLeg;
+    }
+
+    ByteBufferPool pool() {
+        return pool;
+    }
+
+    BridgeConfig config() {
+        return config;
+    }
+
+    /**
+     * Joins the client leg the container made in {@code upgrade()}; it starts once the container hands it the
+     * connection ({@link #clientOpened}).
+     */
+    public void attachClient(ClientLeg leg) {
+        leg.attach(this, toBackend);
+        toClient.to(leg);
+        synchronized (lock) {
+            clientLeg = leg;
+        }
+    }
+
+    // ---- client leg events ----
+
+    void clientOpened() {
+        Close pending;
+        ClientLeg leg;
+        synchronized (lock) {
+            leg = clientLeg;
+            pending = pendingClientClose;
+            pendingClientClose = null;
+            if (state == State.CONNECTING) {
+                state = State.OPEN;
+            }
+        }
+        LOG.debug("[{}] open {} <-> {}", id, leg, backendLeg);
+        scheduleIdleCheck(config.idleTimeout().toMillis());
+        if (pending != null) {
+            closeClient(leg, pending);
+        }
+        backendLeg.demand();
+    }
+
+    /** The container did not take the client connection over after the backend had answered. */
+    public void clientUpgradeFailed(Throwable cause) {
+        LOG.debug("[{}] client upgrade failed", id, cause);
+        synchronized (lock) {
+            clientEnded = true;
+        }
+        end(Close.LEAVE_IT, new Close(Frames.GOING_AWAY, "Client handshake failed"), "client upgrade failed");
+        finishIfBothEnded();
+    }
+
+    /** The client sent a close frame: its answer to ours, or the start of its own close. */
+    void clientCloseFrame(int code, String reason) {
+        Callback held;
+        boolean answer;
+        synchronized (lock) {
+            held = heldBackendClose;
+            heldBackendClose = null;
+            answer = !closeSentToClient;
+            closeSentToClient = true;
+        }
+        LOG.debug("[{}] client closed {} {}", id, code, reason);
+        if (answer) {
+            // RFC 6455 §5.5.1: answer with the same code; the connection closes once that is written.
+            clientLeg.close(code, reason);
+        }
+        if (held != null) {
+            held.succeeded();
+        }
+        end(Close.LEAVE_IT, CloseMapping.toBackend(code, reason), "client closed " + code);
+    }
+
+    /** The client broke the protocol: it gets the code its violation earns, the backend 1001. */
+    void clientProtocolError(int code, String reason) {
+        LOG.debug("[{}] client protocol error {} {}", id, code, reason);
+        end(new Close(code, reason), new Close(Frames.GOING_AWAY, "Client protocol error"), "client protocol error " + code);
+    }
+
+    /** The client's connection is gone (closed, reset, failed), with the failure if any. */
+    void clientGone(Throwable failure) {
+        Callback held;
+        synchronized (lock) {
+            clientEnded = true;
+            held = heldBackendClose;
+            heldBackendClose = null;
+        }
+        if (failure != null) {
+            LOG.debug("[{}] client connection failed", id, failure);
+        }
+        if (held != null) {
+            held.succeeded();
+        }
+        end(Close.LEAVE_IT, new Close(Frames.GOING_AWAY, "Client connection lost"), "client connection lost");
+        finishIfBothEnded();
+    }
+
+    void clientWriteFailed(Throwable failure) {
+        LOG.debug("[{}] client write failed", id, failure);
+        end(new Close(ABORT, ""), new Close(Frames.GOING_AWAY, "Client connection lost"), "client write failed");
+    }
+
+    // ---- backend leg events ----
+
+    void backendOpened() {
+        boolean ended;
+        synchronized (lock) {
+            ended = state != State.CONNECTING;
+        }
+        if (ended) {
+            // The handshake was given up before the backend answered.
+            backendLeg.close(Frames.GOING_AWAY, "Client handshake failed");
+        }
+    }
+
+    void backendCloseFrame(int code, String reason, Callback callback) {
+        Callback complete = callback;
+        synchronized (lock) {
+            if ((state == State.OPEN || state == State.CONNECTING) && clientLeg != null && !clientEnded) {
+                // Answer the backend's close only once the client has answered ours.
+                heldBackendClose = callback;
+                complete = null;
+            }
+        }
+        if (complete != null) {
+            complete.succeeded();
+        }
+        LOG.debug("[{}] backend closed {} {}", id, code, reason);
+        end(CloseMapping.toClient(code, reason, null), Close.LEAVE_IT, "backend closed " + code);
+    }
+
+    void backendError(Throwable cause) {
+        LOG.debug("[{}] backend error", id, cause);
+        synchronized (lock) {
+            if (endCause == null) {
+                endCause = "backend error: " + CloseMapping.describe(cause);
+            }
+            if (backendFailure == null) {
+                backendFailure = cause;
+            }
+        }
+    }
+
+    /** The backend connection is released, after a close handshake or not. */
+    void backendClosed(int code, String reason) {
+        Throwable failure;
+        synchronized (lock) {
+            backendEnded = true;
+            failure = backendFailure;
+        }
+        LOG.debug("[{}] backend connection closed {} {}", id, code, reason);
+        end(CloseMapping.toClient(code, reason, failure), Close.LEAVE_IT, "backend closed " + code);
+        finishIfBothEnded();
+    }
+
+    /** A read on the backend connection found no more bytes: what went to the client since is flushed. */
+    void backendBurstEnded() {
+        ClientLeg leg = clientLeg;
+        if (leg != null) {
+            leg.flushBurst();
+        }
+    }
+
+    void backendWriteFailed(Throwable failure) {
+        LOG.debug("[{}] backend write failed", id, failure);
+        end(new Close(Frames.BAD_GATEWAY, "Backend write failed"), new Close(ABORT, ""), "backend write failed");
+    }
+
+    // ---- limits ----
+
+    boolean mayForward(boolean midMessage) {
+        return state == State.OPEN && (!draining || midMessage);
+    }
+
+    void tooBig(boolean fromClient) {
+        String what = "larger than " + config.maxMessageSize() + " bytes";
+        if (fromClient) {
+            end(new Close(Frames.MESSAGE_TOO_BIG, "Message " + what), new Close(Frames.GOING_AWAY, "Client message " + what),
+                    "client message too big");
+        } else {
+            end(new Close(Frames.BAD_GATEWAY, "Backend message " + what), new Close(Frames.MESSAGE_TOO_BIG, "Message " + what),
+                    "backend message too big");
+        }
+    }
+
+    void invalidUtf8(boolean fromClient) {
+        if (fromClient) {
+            end(new Close(Frames.BAD_DATA, "Invalid UTF-8 in a text message"),
+                    new Close(Frames.GOING_AWAY, "Client sent invalid UTF-8"), "client sent invalid UTF-8");
+        } else {
+            end(new Close(Frames.BAD_GATEWAY, "Backend sent invalid UTF-8"),
+                    new Close(Frames.BAD_DATA, "Invalid UTF-8 in a text message"), "backend sent invalid UTF-8");
+        }
+    }
+
+    // ---- idle ----
+
+    private void scheduleIdleCheck(long delayMillis) {
+        synchronized (lock) {
+            if (state != State.OPEN) {
+                return;
+            }
+            idleTimer = scheduler.schedule(this::idleCheck, delayMillis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Ends the session once the client leg has been quiet for {@code idleTimeout}; the backend's Jetty times itself. */
+    private void idleCheck() {
+        ClientLeg leg;
+        synchronized (lock) {
+            leg = clientLeg;
+        }
+        long idle = config.idleTimeout().toMillis();
+        long quiet = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - leg.lastActivity());
+        if (quiet < idle) {
+            scheduleIdleCheck(idle - quiet);
+            return;
+        }
+        end(new Close(Frames.GOING_AWAY, "Idle timeout"), new Close(Frames.GOING_AWAY, "Idle timeout"), "client idle");
+    }
+
+    // ---- ending ----
+
+    @Override
+    public void drain() {
+        // Set before the boundaries are read, as they are written before this is read: whichever of this
+        // and a finishing message comes second sees the other, so the session ends either way.
+        draining = true;
+        endIfDrained();
+    }
+
+    void endIfDrained() {
+        if (draining && !toBackend.midMessage() && !toClient.midMessage()) {
+            shutdown();
+        }
+    }
+
+    @Override
+    public void shutdown() {
+        end(new Close(Frames.GOING_AWAY, "Server shutting down"), new Close(Frames.GOING_AWAY, "Server shutting down"),
+                "shutdown");
+    }
+
+    /**
+     * The first end of the session: decides, under the lock, which legs still need a close, then sends
+     * those closes outside it. Later calls do nothing.
+     */
+    private void end(Close toClientClose, Close toBackendClose, String cause) {
+        ClientLeg client;
+        boolean closeClient;
+        boolean closeBackend;
+        Scheduler.Task idle;
+        synchronized (lock) {
+            if (state == State.CLOSING || state == State.CLOSED) {
+                return;
+            }
+            state = State.CLOSING;
+            if (endCause == null) {
+                endCause = cause;
+            }
+            client = clientLeg;
+            closeClient = !clientEnded && toClientClose.code() != LEAVE && (toClientClose.code() == ABORT || !closeSentToClient);
+            closeBackend = !backendEnded && toBackendClose.code() != LEAVE;
+            if (closeClient && toClientClose.code() != ABORT) {
+                closeSentToClient = true;
+            }
+            if (closeClient && (client == null || !client.opened())) {
+                pendingClientClose = toClientClose;
+                closeClient = false;
+            }
+            idle = idleTimer;
+            closeTimer = scheduler.schedule(this::closeTimedOut, config.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        }
+        if (idle != null) {
+            idle.cancel();
+        }
+        LOG.debug("[{}] ending ({}): client <- {}, backend <- {}", id, endCause, toClientClose, toBackendClose);
+        if (closeBackend) {
+            if (toBackendClose.code() == ABORT) {
+                backendLeg.abort();
+            } else {
+                backendLeg.close(toBackendClose.code(), toBackendClose.reason());
+            }
+        }
+        if (closeClient) {
+            closeClient(client, toClientClose);
+        }
+    }
+
+    private void closeClient(ClientLeg client, Close close) {
+        if (close.code() == ABORT) {
+            client.abort();
+        } else {
+            client.close(close.code(), close.reason());
+        }
+    }
+
+    private void closeTimedOut() {
+        Callback held;
+        boolean abortBackend;
+        boolean abortClient;
+        ClientLeg client;
+        synchronized (lock) {
+            if (state == State.CLOSED) {
+                return;
+            }
+            abortBackend = !backendEnded;
+            abortClient = !clientEnded;
+            client = clientLeg;
+            held = heldBackendClose;
+            heldBackendClose = null;
+        }
+        LOG.debug("[{}] close timed out (client ended {}, backend ended {})", id, !abortClient, !abortBackend);
+        if (held != null) {
+            held.succeeded();
+        }
+        if (abortBackend) {
+            backendLeg.abort();
+        }
+        if (abortClient && client != null) {
+            client.abort();
+        }
+        finish();
+    }
+
+    private void finishIfBothEnded() {
+        synchronized (lock) {
+            if (!clientEnded || !backendEnded) {
+                return;
+            }
+        }
+        finish();
+    }
+
+    private void finish() {
+        Scheduler.Task timer;
+        Scheduler.Task idle;
+        synchronized (lock) {
+            if (state == State.CLOSED) {
+                return;
+            }
+            state = State.CLOSED;
+            timer = closeTimer;
+            idle = idleTimer;
+        }
+        if (timer != null) {
+            timer.cancel();
+        }
+        if (idle != null) {
+            idle.cancel();
+        }
+        LOG.debug("[{}] closed ({})", id, endCause);
+        onClosed.accept(this);
+    }
+
+    @Override
+    public String toString() {
+        synchronized (lock) {
+            return "Relay[" + id + " " + state + (endCause == null ? "" : " (" + endCause + ")") + " clientEnded="
+                    + clientEnded + " backendEnded=" + backendEnded + "]";
+        }
+    }
+}

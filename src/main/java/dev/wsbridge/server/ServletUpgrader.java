@@ -1,0 +1,59 @@
+package dev.wsbridge.server;
+
+import dev.wsbridge.bridge.ClientLeg;
+import dev.wsbridge.bridge.Relay;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
+import java.util.Locale;
+
+/**
+ * Answers the client's handshake with 101 itself (RFC 6455 §4.2.2) and takes the connection over with the
+ * Servlet API's own upgrade, for the {@link Relay}. The one place that knows which containers carry a
+ * WebSocket over that upgrade: Tomcat does; Jetty 12.1's upgraded input ends at once (DESIGN §2), so Jetty
+ * keeps the Jakarta WebSocket route ({@link ClientUpgrader}).
+ */
+final class ServletUpgrader {
+
+    /** RFC 6455 §1.3. */
+    private static final String ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+    private ServletUpgrader() {
+    }
+
+    /** Whether this container carries a WebSocket over the Servlet API's upgrade. */
+    static boolean supported(ServletContext context) {
+        String server = context.getServerInfo() == null ? "" : context.getServerInfo().toLowerCase(Locale.ROOT);
+        return server.startsWith("apache tomcat");
+    }
+
+    /** Answers 101 with the backend's subprotocol (or none) and no extension, and hands the connection to {@code relay}. */
+    static void upgrade(HttpServletRequest req, HttpServletResponse resp, Relay relay, String subprotocol)
+            throws IOException, ServletException {
+        resp.setStatus(HttpServletResponse.SC_SWITCHING_PROTOCOLS);
+        resp.setHeader("Upgrade", "websocket");
+        resp.setHeader("Connection", "Upgrade");
+        resp.setHeader("Sec-WebSocket-Accept", accept(req.getHeader("Sec-WebSocket-Key").trim()));
+        if (subprotocol != null) {
+            resp.setHeader("Sec-WebSocket-Protocol", subprotocol);
+        }
+        ClientLeg leg = req.upgrade(ClientLeg.class);
+        leg.afterClose(TomcatSocket::dispatchClose);
+        relay.attachClient(leg);
+    }
+
+    static String accept(String key) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-1").digest((key + ACCEPT_GUID).getBytes(StandardCharsets.US_ASCII));
+            return Base64.getEncoder().encodeToString(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is missing from this JVM", e);
+        }
+    }
+}
