@@ -12,7 +12,10 @@ import jakarta.servlet.http.WebConnection;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.eclipse.jetty.io.RetainableByteBuffer;
 import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
@@ -36,6 +39,8 @@ import org.slf4j.LoggerFactory;
 public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteListener, Leg, FrameParser.Sink {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClientLeg.class);
+
+    private static final int NOT_READY = -2;
 
     /** Bytes read at once from the client. */
     private static final int READ_BUFFER = 16 * 1024;
@@ -104,6 +109,13 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
 
     /** What the container needs done after the connection is closed from one of our threads. */
     private Consumer<ServletOutputStream> afterClose = o -> { };
+    /** Finds the lock the container holds while it calls {@link #onDataAvailable}, if it has one. */
+    private Function<ServletOutputStream, Lock> containerReadLock = o -> null;
+    /**
+     * Held around each readiness check and read: a read on one of our threads (after a backend write) must
+     * not overlap the container looking at the same connection for its next read event.
+     */
+    private Lock readLock;
 
     public ClientLeg() {
         // Made by the container in request.upgrade(), then attached to its relay.
@@ -112,6 +124,11 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
     /** Sets what to do after closing the connection, so the container closes its socket at once. */
     public void afterClose(Consumer<ServletOutputStream> action) {
         this.afterClose = action;
+    }
+
+    /** Sets how to find the container's own lock for the connection's reads. */
+    public void containerReadLock(Function<ServletOutputStream, Lock> finder) {
+        this.containerReadLock = finder;
     }
 
     void attach(Relay relay, Half toBackend) {
@@ -140,6 +157,8 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
             relay.clientGone(e);
             return;
         }
+        Lock lock = containerReadLock.apply(out);
+        readLock = lock != null ? lock : new ReentrantLock();
         opened = true;
         relay.clientOpened();
         in.setReadListener(this);
@@ -193,17 +212,6 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
                 releaseReadBuffer();
                 return;
             }
-            boolean ready;
-            try {
-                ready = in.isReady();
-            } catch (RuntimeException e) {
-                ready = false;
-            }
-            if (!ready) {
-                // The container calls onDataAvailable when more arrives.
-                releaseReadBuffer();
-                return;
-            }
             if (readBuffer == null) {
                 readBuffer = relay.pool().acquire(READ_BUFFER, false);
             }
@@ -211,12 +219,20 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
             byte[] bytes = buffer.array();
             int offset = buffer.arrayOffset();
             int n;
+            readLock.lock();
             try {
-                n = in.read(bytes, offset, buffer.capacity());
+                n = in.isReady() ? in.read(bytes, offset, buffer.capacity()) : NOT_READY;
             } catch (IOException | RuntimeException e) {
+                readLock.unlock();
                 releaseReadBuffer();
                 closeConnection();
                 relay.clientGone(e);
+                return;
+            }
+            readLock.unlock();
+            if (n == NOT_READY) {
+                // The container calls onDataAvailable when more arrives.
+                releaseReadBuffer();
                 return;
             }
             if (n < 0) {

@@ -45,6 +45,7 @@ final class ServletUpgrader {
         }
         ClientLeg leg = req.upgrade(ClientLeg.class);
         leg.afterClose(TomcatSocket::dispatchClose);
+        leg.containerReadLock(TomcatSocket::readLock);
         relay.attachClient(leg);
     }
 
