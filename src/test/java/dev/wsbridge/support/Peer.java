@@ -3,8 +3,10 @@ package dev.wsbridge.support;
 import java.nio.ByteBuffer;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 
@@ -178,6 +180,20 @@ public class Peer implements Session.Listener {
         return Await.get(closed, 15);
     }
 
+    /** The close this peer saw within {@code seconds}, or {@code null} if it saw none by then. */
+    public Closed closedWithin(int seconds) {
+        try {
+            return closed.get(seconds, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            return null;
+        } catch (ExecutionException e) {
+            throw new AssertionError(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
     public boolean isClosed() {
         return closed.isDone();
     }
@@ -194,6 +210,14 @@ public class Peer implements Session.Listener {
         CompletableFuture<Void> done = new CompletableFuture<>();
         session().sendBinary(ByteBuffer.wrap(bytes), Callback.from(() -> done.complete(null), done::completeExceptionally));
         Await.get(done);
+    }
+
+    /**
+     * Vanishes: drops the TCP (or TLS) connection at once, with no close frame and whatever is still queued
+     * unsent, as a crashed process or a cut cable looks to the other side (Jetty's {@code Session.disconnect()}).
+     */
+    public void abort() {
+        session().disconnect();
     }
 
     public void close(int code, String reason) {

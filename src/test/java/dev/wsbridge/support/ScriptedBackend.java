@@ -5,8 +5,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
@@ -37,6 +42,7 @@ public final class ScriptedBackend implements AutoCloseable {
     private final ServerConnector connector;
     private final BlockingQueue<Handshake> handshakes = new LinkedBlockingQueue<>();
     private final BlockingQueue<Peer> sessions = new LinkedBlockingQueue<>();
+    private final ConcurrentMap<String, CompletableFuture<Peer>> sessionsByPath = new ConcurrentHashMap<>();
     private volatile boolean echo = true;
     private volatile boolean record = true;
     private volatile Function<List<String>, String> subprotocol = offered -> null;
@@ -81,6 +87,7 @@ public final class ScriptedBackend implements AutoCloseable {
                 Peer peer = new Peer().echo(echo);
                 if (record) {
                     sessions.add(peer);
+                    sessionOn(request.getHttpURI().getPath() + (query == null ? "" : "?" + query)).complete(peer);
                 } else {
                     peer.record(false).obey(true);
                 }
@@ -141,6 +148,34 @@ public final class ScriptedBackend implements AutoCloseable {
     /** The next session the backend accepted; fails after 10 s. */
     public Peer session() {
         return poll(sessions, "backend session");
+    }
+
+    /**
+     * The session accepted on {@code pathAndQuery}, taken once; fails after 10 s. Lets a test that keeps
+     * many sessions going at once, each on its own path, find the backend end of each.
+     */
+    public Peer session(String pathAndQuery) {
+        try {
+            return sessionOn(pathAndQuery).get(10, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("no backend session on [" + pathAndQuery + "] within 10 s");
+        } catch (ExecutionException e) {
+            throw new AssertionError(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        } finally {
+            sessionsByPath.remove(pathAndQuery);
+        }
+    }
+
+    private CompletableFuture<Peer> sessionOn(String pathAndQuery) {
+        return sessionsByPath.computeIfAbsent(pathAndQuery, k -> new CompletableFuture<>());
+    }
+
+    /** Every session accepted and not yet taken by {@link #session()}, in order; the queue is left as it was. */
+    public List<Peer> sessions() {
+        return List.copyOf(sessions);
     }
 
     public int handshakeCount() {
