@@ -104,6 +104,10 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
 
     /** What the container needs done after the connection is closed from one of our threads. */
     private Consumer<ServletOutputStream> afterClose = o -> { };
+    /** What the container needs done before the connection's streams are first used. */
+    private Runnable beforeInit = () -> { };
+    /** The connection, when the container handed it over before {@link #attach} (Jetty 12.1.0 to 12.1.3). */
+    private WebConnection early;
 
     public ClientLeg() {
         // Made by the container in request.upgrade(), then attached to its relay.
@@ -114,9 +118,22 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
         this.afterClose = action;
     }
 
+    /** Sets what to do with the connection before its streams are first used; runs on the thread that starts the leg. */
+    public void beforeInit(Runnable action) {
+        this.beforeInit = action;
+    }
+
     void attach(Relay relay, Half toBackend) {
-        this.relay = relay;
-        this.toBackend = toBackend;
+        WebConnection handedOver;
+        synchronized (this) {
+            this.relay = relay;
+            this.toBackend = toBackend;
+            handedOver = early;
+            early = null;
+        }
+        if (handedOver != null) {
+            start(handedOver);
+        }
     }
 
     boolean opened() {
@@ -129,8 +146,23 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
 
     // ---- the container's side ----
 
+    /**
+     * Starts the leg, or, when the container calls this from inside {@code request.upgrade(...)} (Jetty 12.1.0 to
+     * 12.1.3) before the leg is attached to its relay, leaves the start to {@link #attach}.
+     */
     @Override
     public void init(WebConnection webConnection) {
+        synchronized (this) {
+            if (relay == null) {
+                early = webConnection;
+                return;
+            }
+        }
+        start(webConnection);
+    }
+
+    private void start(WebConnection webConnection) {
+        beforeInit.run();
         connection = webConnection;
         try {
             in = webConnection.getInputStream();
