@@ -31,8 +31,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Writing: backend frames are written without a flush while the backend's burst lasts and flushed once
  * at its end ({@link #flushBurst}); a frame written while the connection is not ready waits, with its
- * completion, until {@link #onWritePossible}, which holds the backend's reading back. Pings are answered
- * here; a close frame is the last thing written, and the connection closes once the close handshake is done.
+ * completion, until {@link #onWritePossible}, which holds the backend's reading back. Every {@code write} and
+ * {@code flush} follows an {@code isReady()} that said yes, as the Servlet API asks (Jetty enforces it, and
+ * keeps the written array until its write is done); a frame cut short by a "no" is finished in
+ * {@link #onWritePossible} before anything else. Pings are answered here; a close frame is the last thing
+ * written, and the connection closes once the close handshake is done.
  *
  * <p>Public with a public constructor: the container instantiates it in {@code request.upgrade(...)}.
  */
@@ -89,6 +92,10 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
     private boolean writable;
     /** Written since the last flush. */
     private boolean dirty;
+    /** The rest of a data frame's payload, not yet written when the connection stopped being ready. */
+    private ByteBuffer rest;
+    /** The copy of a direct payload's piece that the last write may still be reading. */
+    private RetainableByteBuffer copy;
     /** Completion of a written data frame, owed once the connection is ready again. */
     private Callback waiting;
     /** A data frame that arrived while the connection was not ready. */
@@ -116,6 +123,10 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
      * not overlap the container looking at the same connection for its next read event.
      */
     private Lock readLock;
+    /** What the container needs done before the connection's streams are first used. */
+    private Runnable beforeInit = () -> { };
+    /** The connection, when the container handed it over before {@link #attach} (Jetty 12.1.0 to 12.1.3). */
+    private WebConnection early;
 
     public ClientLeg() {
         // Made by the container in request.upgrade(), then attached to its relay.
@@ -131,9 +142,22 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
         this.containerReadLock = finder;
     }
 
+    /** Sets what to do with the connection before its streams are first used; runs on the thread that starts the leg. */
+    public void beforeInit(Runnable action) {
+        this.beforeInit = action;
+    }
+
     void attach(Relay relay, Half toBackend) {
-        this.relay = relay;
-        this.toBackend = toBackend;
+        WebConnection handedOver;
+        synchronized (this) {
+            this.relay = relay;
+            this.toBackend = toBackend;
+            handedOver = early;
+            early = null;
+        }
+        if (handedOver != null) {
+            start(handedOver);
+        }
     }
 
     boolean opened() {
@@ -146,8 +170,23 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
 
     // ---- the container's side ----
 
+    /**
+     * Starts the leg, or, when the container calls this from inside {@code request.upgrade(...)} (Jetty 12.1.0 to
+     * 12.1.3) before the leg is attached to its relay, leaves the start to {@link #attach}.
+     */
     @Override
     public void init(WebConnection webConnection) {
+        synchronized (this) {
+            if (relay == null) {
+                early = webConnection;
+                return;
+            }
+        }
+        start(webConnection);
+    }
+
+    private void start(WebConnection webConnection) {
+        beforeInit.run();
         connection = webConnection;
         try {
             in = webConnection.getInputStream();
@@ -339,12 +378,10 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
             } else {
                 try {
                     writeFrame(opcode, fin, payload);
-                    if (!batch) {
-                        out.flush();
-                        dirty = false;
+                    if (!batch && writable) {
+                        flush();
                     }
-                    if (!out.isReady()) {
-                        writable = false;
+                    if (!writable) {
                         waiting = done;
                         complete = null;
                     }
@@ -369,11 +406,7 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
                 return;
             }
             try {
-                out.flush();
-                dirty = false;
-                if (!out.isReady()) {
-                    writable = false;
-                }
+                flush();
             } catch (IOException | RuntimeException e) {
                 failure = e;
             }
@@ -396,13 +429,15 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
             }
             writable = true;
             try {
-                if (pong != null && closeFrame == null && !closeWritten) {
+                // Each step needs the connection still ready; what a "no" leaves undone, the next call does.
+                writeRest();
+                if (writable && pong != null && closeFrame == null && !closeWritten) {
                     writeControl(Frames.PONG, pong);
                     pong = null;
                 }
-                Pending p = stash;
-                stash = null;
-                if (p != null) {
+                if (writable && stash != null) {
+                    Pending p = stash;
+                    stash = null;
                     if (closeFrame != null || closeWritten) {
                         dropped = p.done();
                     } else {
@@ -410,18 +445,15 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
                         waiting = p.done();
                     }
                 }
-                if (closeFrame != null) {
+                if (writable && closeFrame != null) {
                     writeControl(Frames.CLOSE, closeFrame);
                     closeFrame = null;
                     closeWritten = true;
                 }
-                if (dirty) {
-                    out.flush();
-                    dirty = false;
+                if (writable && dirty) {
+                    flush();
                 }
-                if (!out.isReady()) {
-                    writable = false;
-                } else {
+                if (writable) {
                     resume = waiting;
                     waiting = null;
                     if (closeWritten && !closeFlushed) {
@@ -463,10 +495,8 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
             }
             try {
                 writeControl(Frames.PONG, payload);
-                out.flush();
-                dirty = false;
-                if (!out.isReady()) {
-                    writable = false;
+                if (writable) {
+                    flush();
                 }
             } catch (IOException | RuntimeException e) {
                 failure = e;
@@ -494,13 +524,12 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
             try {
                 writeControl(Frames.CLOSE, payload);
                 closeWritten = true;
-                out.flush();
-                dirty = false;
-                if (out.isReady()) {
+                if (writable) {
+                    flush();
+                }
+                if (writable) {
                     closeFlushed = true;
                     closeNow = closeReceived || failFast;
-                } else {
-                    writable = false;
                 }
             } catch (IOException | RuntimeException e) {
                 failure = e;
@@ -519,47 +548,69 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
         relay.clientGone(null);
     }
 
+    /** Writes a frame while the connection is ready; what a "no" from {@code isReady()} leaves is in {@link #rest}. */
     private void writeFrame(byte opcode, boolean fin, ByteBuffer payload) throws IOException {
         int length = payload.remaining();
         int h = Frames.header(header, opcode, fin, length);
         if (length <= SMALL) {
             payload.get(payload.position(), header, h, length);
-            out.write(header, 0, h + length);
+            write(header, 0, h + length);
         } else {
-            out.write(header, 0, h);
-            if (payload.hasArray()) {
-                out.write(payload.array(), payload.arrayOffset() + payload.position(), length);
-            } else {
-                writeCopied(payload);
-            }
+            write(header, 0, h);
+            rest = payload.slice();
+            writeRest();
         }
-        dirty = true;
         lastActivity = System.nanoTime();
     }
 
-    private void writeCopied(ByteBuffer payload) throws IOException {
-        RetainableByteBuffer copy = relay.pool().acquire(Math.min(payload.remaining(), READ_BUFFER), false);
-        try {
-            ByteBuffer scratch = copy.getByteBuffer();
-            byte[] bytes = scratch.array();
-            int base = scratch.arrayOffset();
-            int chunk = scratch.capacity();
-            for (int p = payload.position(), end = payload.limit(); p < end; ) {
-                int n = Math.min(chunk, end - p);
-                payload.get(p, bytes, base, n);
-                out.write(bytes, base, n);
-                p += n;
-            }
-        } finally {
+    /** Writes what is left of the current frame's payload while the connection is ready. */
+    private void writeRest() throws IOException {
+        if (writable && copy != null) {
+            // The write that read the copy is done.
             copy.release();
+            copy = null;
+        }
+        while (rest != null && writable) {
+            if (!rest.hasRemaining()) {
+                rest = null;
+            } else if (rest.hasArray()) {
+                int n = rest.remaining();
+                write(rest.array(), rest.arrayOffset() + rest.position(), n);
+                rest.position(rest.limit());
+            } else {
+                if (copy == null) {
+                    copy = relay.pool().acquire(Math.min(rest.remaining(), READ_BUFFER), false);
+                }
+                ByteBuffer scratch = copy.getByteBuffer();
+                int n = Math.min(scratch.capacity(), rest.remaining());
+                rest.get(scratch.array(), scratch.arrayOffset(), n);
+                write(scratch.array(), scratch.arrayOffset(), n);
+            }
+        }
+        if (rest == null && writable && copy != null) {
+            copy.release();
+            copy = null;
         }
     }
 
     private void writeControl(byte opcode, byte[] payload) throws IOException {
         int h = Frames.header(header, opcode, true, payload.length);
         System.arraycopy(payload, 0, header, h, payload.length);
-        out.write(header, 0, h + payload.length);
+        write(header, 0, h + payload.length);
+    }
+
+    /** One write, after an {@code isReady()} that said yes; asks again at once. */
+    private void write(byte[] bytes, int offset, int length) throws IOException {
+        out.write(bytes, offset, length);
         dirty = true;
+        writable = out.isReady();
+    }
+
+    /** One flush, after an {@code isReady()} that said yes; asks again at once. */
+    private void flush() throws IOException {
+        out.flush();
+        dirty = false;
+        writable = out.isReady();
     }
 
     private void failed(Throwable failure, Callback done) {
@@ -578,6 +629,7 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
     private void closeConnection() {
         Pending p;
         Callback w;
+        RetainableByteBuffer c;
         synchronized (outLock) {
             if (connectionClosed || connection == null) {
                 connectionClosed = true;
@@ -588,6 +640,9 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
             stash = null;
             w = waiting;
             waiting = null;
+            rest = null;
+            c = copy;
+            copy = null;
         }
         if (p != null) {
             p.done().succeeded();
@@ -599,6 +654,9 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
             connection.close();
         } catch (Exception e) {
             // Already closed: nothing left to release.
+        }
+        if (c != null) {
+            c.release();
         }
         afterClose.accept(out);
     }

@@ -43,7 +43,7 @@ public final class BridgeServlet extends HttpServlet {
     private transient ClientUpgrader upgrader;
     private transient BridgeRegistry registry;
     private transient Semaphore pendingHandshakes;
-    /** Whether the client leg runs on the Servlet API's upgrade (the relay) rather than Jakarta WebSocket. */
+    /** Whether the client leg runs on the Servlet API's upgrade (the relay) rather than Jakarta WebSocket (the bridge). */
     private transient boolean servletUpgrade;
 
     @Override
@@ -60,7 +60,8 @@ public final class BridgeServlet extends HttpServlet {
             throw new UnavailableException(e.getMessage());
         }
         servletUpgrade = ServletUpgrader.supported(context);
-        if (!servletUpgrade && !JakartaSupport.present(getClass().getClassLoader())) {
+        boolean jakarta = JakartaSupport.present(getClass().getClassLoader());
+        if (!servletUpgrade && !jakarta) {
             String message = JakartaSupport.missingMessage(context);
             LOG.error(message);
             throw new UnavailableException(message);
@@ -72,6 +73,13 @@ public final class BridgeServlet extends HttpServlet {
                 LOG.error(e.getMessage());
                 throw e;
             }
+        } else if (jakarta && JettyUpgrade.isJetty(context)) {
+            // The Jakarta route stays at hand for a request whose Jetty connection cannot be mended.
+            try {
+                upgrader = new ClientUpgrader(context);
+            } catch (UnavailableException e) {
+                LOG.debug("wsbridge route [{}]: no Jakarta WebSocket fallback: {}", route, e.getMessage());
+            }
         }
         try {
             backend = BackendClient.acquire(context);
@@ -80,7 +88,9 @@ public final class BridgeServlet extends HttpServlet {
         }
         registry = new BridgeRegistry(config.maxSessions());
         pendingHandshakes = new Semaphore(config.maxPendingHandshakes());
-        LOG.info("wsbridge route [{}] ready: {}", route, config);
+        LOG.info("wsbridge route [{}] ready: {}, client leg on [{}] by {}", route, config, context.getServerInfo(),
+                !servletUpgrade ? "Jakarta WebSocket" : upgrader == null ? "Servlet upgrade"
+                        : "Servlet upgrade (Jakarta WebSocket where that cannot be used)");
     }
 
     @Override
@@ -98,6 +108,17 @@ public final class BridgeServlet extends HttpServlet {
             refuse(resp, HttpServletResponse.SC_BAD_REQUEST, Map.of(), e.getMessage());
             return;
         }
+        Runnable beforeInit = servletUpgrade ? ServletUpgrader.prepare(getServletContext(), req) : null;
+        if (servletUpgrade && beforeInit == null) {
+            if (upgrader == null) {
+                LOG.warn("wsbridge route [{}]: [{}] cannot take this connection over with its Servlet upgrade, and"
+                        + " offers no Jakarta WebSocket to fall back on", getServletName(), getServletContext().getServerInfo());
+                refuse(resp, HttpServletResponse.SC_INTERNAL_SERVER_ERROR, Map.of(), "WebSocket upgrade not available");
+                return;
+            }
+            LOG.debug("wsbridge route [{}]: Servlet upgrade not usable on this connection; Jakarta WebSocket instead",
+                    getServletName());
+        }
         if (!registry.tryReserve()) {
             refuse(resp, HttpServletResponse.SC_SERVICE_UNAVAILABLE, Map.of("Retry-After", RETRY_AFTER),
                     "Too many sessions on this route");
@@ -109,15 +130,16 @@ public final class BridgeServlet extends HttpServlet {
                     "Too many handshakes waiting for the backend");
             return;
         }
-        if (servletUpgrade) {
-            relay(req, resp, target);
+        if (beforeInit != null) {
+            relay(req, resp, target, beforeInit);
         } else {
             bridge(req, resp, target);
         }
     }
 
     /** Holds a reserved slot and a pending-handshake permit on entry; gives back what it does not use. */
-    private void relay(HttpServletRequest req, HttpServletResponse resp, URI target) throws IOException {
+    private void relay(HttpServletRequest req, HttpServletResponse resp, URI target, Runnable beforeInit)
+            throws IOException {
         Relay relay = new Relay(config, backend.scheduler(), backend.bufferPool(), registry::closed);
         registry.track(relay);
         CoreOutcome outcome;
@@ -139,7 +161,7 @@ public final class BridgeServlet extends HttpServlet {
             return;
         }
         try {
-            ServletUpgrader.upgrade(req, resp, relay, outcome.subprotocol());
+            ServletUpgrader.upgrade(req, resp, relay, outcome.subprotocol(), beforeInit);
         } catch (Exception e) {
             relay.clientUpgradeFailed(e);
             if (!resp.isCommitted()) {

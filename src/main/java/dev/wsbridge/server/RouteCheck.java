@@ -12,8 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fails the deployment, in every container, when a route's init-params are bad or the container lacks
- * Jakarta WebSocket: a servlet that merely refuses to start would leave Tomcat serving 503s from a
+ * Fails the deployment, in every container, when a route's init-params are bad or the container needs
+ * Jakarta WebSocket (it has no usable Servlet upgrade: Jetty 12.0) and lacks it: a servlet that merely refuses to start would leave Tomcat serving 503s from a
  * half-deployed application. Declared first in web.xml; the servlets check again on their own.
  */
 public final class RouteCheck implements ServletContextListener {
@@ -31,7 +31,7 @@ public final class RouteCheck implements ServletContextListener {
     @Override
     public void contextInitialized(ServletContextEvent event) {
         ServletContext context = event.getServletContext();
-        if (!JakartaSupport.present(getClass().getClassLoader())) {
+        if (!ServletUpgrader.supported(context) && !JakartaSupport.present(getClass().getClassLoader())) {
             String message = JakartaSupport.missingMessage(context);
             LOG.error(message);
             throw new IllegalStateException(message);

@@ -16,13 +16,14 @@ import java.util.Locale;
 /**
  * Answers the client's handshake with 101 itself (RFC 6455 §4.2.2) and takes the connection over with the
  * Servlet API's own upgrade, for the {@link Relay}. The one place that knows which containers carry a
- * WebSocket over that upgrade: Tomcat does; Jetty 12.1's upgraded input ends at once (DESIGN §2), so Jetty
- * keeps the Jakarta WebSocket route ({@link ClientUpgrader}).
+ * WebSocket over that upgrade: Tomcat does; Jetty 12.1 does once mended ({@link JettyUpgrade}); Jetty 12.0
+ * has no Servlet upgrade and keeps the Jakarta WebSocket route ({@link ClientUpgrader}).
  */
 final class ServletUpgrader {
 
     /** RFC 6455 §1.3. */
     private static final String ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    private static final Runnable NOTHING = () -> { };
 
     private ServletUpgrader() {
     }
@@ -30,12 +31,28 @@ final class ServletUpgrader {
     /** Whether this container carries a WebSocket over the Servlet API's upgrade. */
     static boolean supported(ServletContext context) {
         String server = context.getServerInfo() == null ? "" : context.getServerInfo().toLowerCase(Locale.ROOT);
-        return server.startsWith("apache tomcat");
+        return server.startsWith("apache tomcat") || JettyUpgrade.hasServletUpgrade(context);
     }
 
-    /** Answers 101 with the backend's subprotocol (or none) and no extension, and hands the connection to {@code relay}. */
-    static void upgrade(HttpServletRequest req, HttpServletResponse resp, Relay relay, String subprotocol)
-            throws IOException, ServletException {
+    /**
+     * What the container needs done before the upgraded connection of {@code req} is first used, or {@code null}
+     * when the Servlet upgrade cannot carry this request's WebSocket; asks before anything is connected or
+     * committed, so that the caller can still choose another route.
+     */
+    static Runnable prepare(ServletContext context, HttpServletRequest req) {
+        if (!JettyUpgrade.isJetty(context)) {
+            return NOTHING;
+        }
+        JettyUpgrade jetty = JettyUpgrade.capture(req);
+        return jetty == null ? null : jetty::dropStaleEndOfStream;
+    }
+
+    /**
+     * Answers 101 with the backend's subprotocol (or none) and no extension, and hands the connection to
+     * {@code relay}; {@code beforeInit} is what {@link #prepare} gave for this request.
+     */
+    static void upgrade(HttpServletRequest req, HttpServletResponse resp, Relay relay, String subprotocol,
+            Runnable beforeInit) throws IOException, ServletException {
         resp.setStatus(HttpServletResponse.SC_SWITCHING_PROTOCOLS);
         resp.setHeader("Upgrade", "websocket");
         resp.setHeader("Connection", "Upgrade");
@@ -44,6 +61,7 @@ final class ServletUpgrader {
             resp.setHeader("Sec-WebSocket-Protocol", subprotocol);
         }
         ClientLeg leg = req.upgrade(ClientLeg.class);
+        leg.beforeInit(beforeInit);
         leg.afterClose(TomcatSocket::dispatchClose);
         leg.containerReadLock(TomcatSocket::readLock);
         relay.attachClient(leg);

@@ -162,6 +162,13 @@ class DistributionIT {
         }
     }
 
+    /** The relay on the Servlet upgrade wherever the container has one; Jakarta WebSocket on Jetty 12.0. */
+    @Test
+    void clientLegTakesTheContainersRoute() {
+        String route = distribution == Distribution.JETTY_12_0_EE10 ? "by Jakarta WebSocket" : "by Servlet upgrade";
+        assertTrue(container.log().contains(route), "no [" + route + "] in\n" + container.tail());
+    }
+
     @Test
     void deadBackendIs502() throws Exception {
         assertEquals(502, client.status(container.wss("/routes/dead/x"), Map.of()));

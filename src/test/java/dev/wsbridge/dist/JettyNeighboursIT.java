@@ -13,9 +13,11 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Jetty 12.1 (ee10) bases an admin may already have: one that also enables {@code ee10-websocket-jetty}
- * server-wide (the WAR's {@code jetty-web.xml} keeps its own Jetty WebSocket client API), and one without
- * {@code ee10-websocket-jakarta} (the deployment fails with the one line naming the module to add).
+ * Jetty bases an admin may already have: a 12.1 (ee10) one that also enables {@code ee10-websocket-jakarta}
+ * and {@code ee10-websocket-jetty} server-wide (the WAR's {@code jetty-web.xml} keeps its own Jetty WebSocket
+ * client API; the client leg still takes the Servlet upgrade, with Jakarta WebSocket only as its fallback), and
+ * a 12.0 one without {@code ee10-websocket-jakarta} (the deployment fails with the one line naming the module
+ * to add; 12.1 does not need it, see DistributionIT).
  */
 class JettyNeighboursIT {
 
@@ -45,12 +47,13 @@ class JettyNeighboursIT {
                 assertEquals(new Peer.Closed(4001, "bye"), b.closed());
             }
             assertFalse(jetty.log().contains("LinkageError"), jetty.tail());
+            assertTrue(jetty.log().contains("by Servlet upgrade (Jakarta WebSocket where that cannot be used)"), jetty.tail());
         }
     }
 
     @Test
-    void baseWithoutJakartaWebSocketNamesTheModule() throws Exception {
-        try (ContainerProcess jetty = new JettyProcess(Distribution.JETTY_12_1_EE10, base("without-websocket-jakarta"), "ee10",
+    void jetty120BaseWithoutJakartaWebSocketNamesTheModule() throws Exception {
+        try (ContainerProcess jetty = new JettyProcess(Distribution.JETTY_12_0_EE10, base("120-without-websocket-jakarta"), "ee10",
                 "https,ee10-deploy")) {
             jetty.deploy("ROOT", ContainerProcess.builtWar());
             jetty.contextParams("ROOT", Map.of("proxyTo", "ws://127.0.0.1:1/"));

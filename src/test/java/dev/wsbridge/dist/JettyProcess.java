@@ -18,9 +18,13 @@ final class JettyProcess extends ContainerProcess {
 
     private final String ee;
 
-    /** A base with {@code https}, {@code graceful}, {@code eeNN-deploy} and {@code eeNN-websocket-jakarta}, as README says. */
+    /**
+     * A base with {@code https}, {@code graceful} and {@code eeNN-deploy}, plus {@code ee10-websocket-jakarta} on
+     * Jetty 12.0, as README says.
+     */
     JettyProcess(Distribution distribution, Path base, String ee) throws Exception {
-        this(distribution, base, ee, "https,graceful," + ee + "-deploy," + ee + "-websocket-jakarta");
+        this(distribution, base, ee, "https,graceful," + ee + "-deploy"
+                + (distribution == Distribution.JETTY_12_0_EE10 ? "," + ee + "-websocket-jakarta" : ""));
     }
 
     /** A base with exactly {@code modules} (comma-separated), plus the TLS settings. */
