@@ -39,7 +39,8 @@ final class CloseMapping {
 
     /** What the client gets when the backend leg ended with {@code code}, after {@code failure} if any. */
     static Close toClient(int code, String reason, Throwable failure) {
-        if (failure instanceof WebSocketTimeoutException) {
+        if (failure instanceof WebSocketTimeoutException
+                || failure instanceof org.eclipse.jetty.websocket.core.exception.WebSocketTimeoutException) {
             return new Close(GOING_AWAY, "Idle timeout");
         }
         if (failure != null) {
