@@ -33,14 +33,12 @@ public final class BridgeServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(BridgeServlet.class);
 
-    /** Seconds a client is told to wait when the route is full. */
-    private static final String RETRY_AFTER = "5";
-
     private transient BridgeConfig config;
     private transient BackendClient backend;
     private transient ClientUpgrader upgrader;
     private transient BridgeRegistry registry;
     private transient Semaphore pendingHandshakes;
+    private transient Admission admission;
 
     @Override
     public void init(ServletConfig servletConfig) throws ServletException {
@@ -72,7 +70,8 @@ public final class BridgeServlet extends HttpServlet {
             throw new ServletException("wsbridge route [" + route + "] could not start its backend client", e);
         }
         registry = new BridgeRegistry(config.maxSessions());
-        pendingHandshakes = new Semaphore(config.maxPendingHandshakes());
+        admission = new Admission(config, registry, route);
+        pendingHandshakes = admission.handshakePermits();
         LOG.info("wsbridge route [{}] ready: {}", route, config);
     }
 
@@ -91,15 +90,9 @@ public final class BridgeServlet extends HttpServlet {
             refuse(resp, HttpServletResponse.SC_BAD_REQUEST, Map.of(), e.getMessage());
             return;
         }
-        if (!registry.tryReserve()) {
-            refuse(resp, HttpServletResponse.SC_SERVICE_UNAVAILABLE, Map.of("Retry-After", RETRY_AFTER),
-                    "Too many sessions on this route");
-            return;
-        }
-        if (!pendingHandshakes.tryAcquire()) {
-            registry.unreserve();
-            refuse(resp, HttpServletResponse.SC_SERVICE_UNAVAILABLE, Map.of("Retry-After", RETRY_AFTER),
-                    "Too many handshakes waiting for the backend");
+        HandshakeCheck.Refusal unavailable = admission.admit();
+        if (unavailable != null) {
+            refuse(resp, unavailable.status(), unavailable.headers(), unavailable.message());
             return;
         }
         bridge(req, resp, target);
@@ -149,6 +142,9 @@ public final class BridgeServlet extends HttpServlet {
 
     @Override
     public void destroy() {
+        if (admission != null) {
+            admission.close();
+        }
         if (registry != null) {
             try {
                 int left = registry.shutdown(config.drainTimeout().toMillis(), config.closeTimeout().toMillis() + 1000);
