@@ -43,8 +43,24 @@ public final class BridgeConfig {
     public static final String DRAIN_TIMEOUT = "drainTimeout";
     /** Most open sessions on this route; past it the client gets 503 with Retry-After. Default 10000. */
     public static final String MAX_SESSIONS = "maxSessions";
+    /**
+     * Heap that must be left after the last garbage collection for a new session to be taken, as a size or a
+     * percentage of the maximum heap ({@code 0} turns the guard off); short of it the client gets 503 with
+     * Retry-After. Default 10%.
+     */
+    public static final String MIN_FREE_HEAP = "minFreeHeap";
     /** Most handshakes waiting for the backend at once, each holding a request thread; past it 503. Default 64. */
     public static final String MAX_PENDING_HANDSHAKES = "maxPendingHandshakes";
+    /**
+     * Most handshakes waiting for one of the {@code maxPendingHandshakes} to finish, each holding a request
+     * thread; past it 503 ({@code 0}: refuse at once). Default 200.
+     */
+    public static final String MAX_QUEUED_HANDSHAKES = "maxQueuedHandshakes";
+    /**
+     * Longest the handshake queue may stand still (no pending handshake answered or started): then the queued
+     * handshakes get 503 and new ones get it without queueing. Default 5s.
+     */
+    public static final String HANDSHAKE_QUEUE_TIMEOUT = "handshakeQueueTimeout";
     /**
      * Gather the client's small frames (under 1 KiB) into one write to the backend ({@code true}/{@code false}):
      * more messages per second under load, at the cost of one thread hand-off per write. Default false.
@@ -66,7 +82,10 @@ public final class BridgeConfig {
         d.put(CLOSE_TIMEOUT, "5s");
         d.put(DRAIN_TIMEOUT, "2s");
         d.put(MAX_SESSIONS, "10000");
+        d.put(MIN_FREE_HEAP, "10%");
         d.put(MAX_PENDING_HANDSHAKES, "64");
+        d.put(MAX_QUEUED_HANDSHAKES, "200");
+        d.put(HANDSHAKE_QUEUE_TIMEOUT, "5s");
         d.put(BACKEND_BATCHING, "false");
         DEFAULTS = Collections.unmodifiableMap(d);
     }
@@ -75,6 +94,7 @@ public final class BridgeConfig {
     private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m|h)");
     private static final Pattern WHOLE = Pattern.compile("[0-9]{1,10}");
     private static final Pattern SIZE = Pattern.compile("([0-9]{1,12})(B|KiB|MiB|GiB)?");
+    private static final Pattern PERCENT = Pattern.compile("([0-9]{1,2})%");
 
     private final BackendTarget proxyTo;
     private final boolean allowPlainWs;
@@ -87,7 +107,10 @@ public final class BridgeConfig {
     private final Duration closeTimeout;
     private final Duration drainTimeout;
     private final int maxSessions;
+    private final HeapReserve minFreeHeap;
     private final int maxPendingHandshakes;
+    private final int maxQueuedHandshakes;
+    private final Duration handshakeQueueTimeout;
     private final boolean backendBatching;
 
     private BridgeConfig(Parser p) {
@@ -103,7 +126,10 @@ public final class BridgeConfig {
         closeTimeout = p.duration(CLOSE_TIMEOUT);
         drainTimeout = p.duration(DRAIN_TIMEOUT);
         maxSessions = p.positiveInt(MAX_SESSIONS);
+        minFreeHeap = p.heapReserve(MIN_FREE_HEAP);
         maxPendingHandshakes = p.positiveInt(MAX_PENDING_HANDSHAKES);
+        maxQueuedHandshakes = p.count(MAX_QUEUED_HANDSHAKES);
+        handshakeQueueTimeout = p.duration(HANDSHAKE_QUEUE_TIMEOUT);
         backendBatching = p.bool(BACKEND_BATCHING);
     }
 
@@ -169,6 +195,18 @@ public final class BridgeConfig {
         return maxPendingHandshakes;
     }
 
+    public HeapReserve minFreeHeap() {
+        return minFreeHeap;
+    }
+
+    public int maxQueuedHandshakes() {
+        return maxQueuedHandshakes;
+    }
+
+    public Duration handshakeQueueTimeout() {
+        return handshakeQueueTimeout;
+    }
+
     public boolean backendBatching() {
         return backendBatching;
     }
@@ -178,8 +216,10 @@ public final class BridgeConfig {
         return "BridgeConfig[proxyTo=" + proxyTo + ", allowPlainWs=" + allowPlainWs + ", allowedOrigins="
                 + (anyOrigin ? "*" : allowedOrigins) + ", maxMessageSize=" + maxMessageSize + ", connectTimeout="
                 + connectTimeout + ", upgradeTimeout=" + upgradeTimeout + ", idleTimeout=" + idleTimeout
-                + ", closeTimeout=" + closeTimeout + ", drainTimeout=" + drainTimeout + ", maxSessions=" + maxSessions + ", maxPendingHandshakes="
-                + maxPendingHandshakes + ", backendBatching=" + backendBatching + "]";
+                + ", closeTimeout=" + closeTimeout + ", drainTimeout=" + drainTimeout + ", maxSessions=" + maxSessions + ", minFreeHeap="
+                + minFreeHeap + ", maxPendingHandshakes=" + maxPendingHandshakes + ", maxQueuedHandshakes="
+                + maxQueuedHandshakes + ", handshakeQueueTimeout=" + handshakeQueueTimeout + ", backendBatching="
+                + backendBatching + "]";
     }
 
     /** Reads one param at a time: placeholder resolution, then the typed parse, failing loudly. */
@@ -299,6 +339,44 @@ public final class BridgeConfig {
                 }
             }
             throw bad(name, v, "a whole number greater than zero");
+        }
+
+        /** A whole number, zero allowed. */
+        int count(String name) {
+            String v = raw(name);
+            if (WHOLE.matcher(v).matches()) {
+                long n = Long.parseLong(v);
+                if (n <= Integer.MAX_VALUE) {
+                    return (int) n;
+                }
+            }
+            throw bad(name, v, "a whole number, 0 or more");
+        }
+
+        /** A size (zero allowed) or a whole percentage below 100. */
+        HeapReserve heapReserve(String name) {
+            String v = raw(name);
+            String expected = "a size such as 64MiB or a percentage of the maximum heap such as 10% (0 turns it off)";
+            Matcher percent = PERCENT.matcher(v);
+            if (percent.matches()) {
+                return HeapReserve.percent(Integer.parseInt(percent.group(1)));
+            }
+            Matcher m = SIZE.matcher(v);
+            if (!m.matches()) {
+                throw bad(name, v, expected);
+            }
+            long n = Long.parseLong(m.group(1));
+            String unit = m.group(2) == null ? "B" : m.group(2);
+            int shift = switch (unit) {
+                case "KiB" -> 10;
+                case "MiB" -> 20;
+                case "GiB" -> 30;
+                default -> 0;
+            };
+            if (n > (Long.MAX_VALUE >> shift)) {
+                throw bad(name, v, expected);
+            }
+            return HeapReserve.bytes(n << shift);
         }
 
         List<String> origins(String name) {

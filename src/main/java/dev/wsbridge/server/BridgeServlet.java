@@ -35,9 +35,6 @@ public final class BridgeServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(BridgeServlet.class);
 
-    /** Seconds a client is told to wait when the route is full. */
-    private static final String RETRY_AFTER = "5";
-
     private transient BridgeConfig config;
     private transient BackendClient backend;
     private transient ClientUpgrader upgrader;
@@ -45,6 +42,7 @@ public final class BridgeServlet extends HttpServlet {
     private transient Semaphore pendingHandshakes;
     /** Whether the client leg runs on the Servlet API's upgrade (the relay) rather than Jakarta WebSocket (the bridge). */
     private transient boolean servletUpgrade;
+    private transient Admission admission;
 
     @Override
     public void init(ServletConfig servletConfig) throws ServletException {
@@ -87,7 +85,8 @@ public final class BridgeServlet extends HttpServlet {
             throw new ServletException("wsbridge route [" + route + "] could not start its backend client", e);
         }
         registry = new BridgeRegistry(config.maxSessions());
-        pendingHandshakes = new Semaphore(config.maxPendingHandshakes());
+        admission = new Admission(config, registry, route);
+        pendingHandshakes = admission.handshakePermits();
         LOG.info("wsbridge route [{}] ready: {}, client leg on [{}] by {}", route, config, context.getServerInfo(),
                 !servletUpgrade ? "Jakarta WebSocket" : upgrader == null ? "Servlet upgrade"
                         : "Servlet upgrade (Jakarta WebSocket where that cannot be used)");
@@ -119,15 +118,9 @@ public final class BridgeServlet extends HttpServlet {
             LOG.debug("wsbridge route [{}]: Servlet upgrade not usable on this connection; Jakarta WebSocket instead",
                     getServletName());
         }
-        if (!registry.tryReserve()) {
-            refuse(resp, HttpServletResponse.SC_SERVICE_UNAVAILABLE, Map.of("Retry-After", RETRY_AFTER),
-                    "Too many sessions on this route");
-            return;
-        }
-        if (!pendingHandshakes.tryAcquire()) {
-            registry.unreserve();
-            refuse(resp, HttpServletResponse.SC_SERVICE_UNAVAILABLE, Map.of("Retry-After", RETRY_AFTER),
-                    "Too many handshakes waiting for the backend");
+        HandshakeCheck.Refusal unavailable = admission.admit();
+        if (unavailable != null) {
+            refuse(resp, unavailable.status(), unavailable.headers(), unavailable.message());
             return;
         }
         if (beforeInit != null) {
@@ -215,6 +208,9 @@ public final class BridgeServlet extends HttpServlet {
 
     @Override
     public void destroy() {
+        if (admission != null) {
+            admission.close();
+        }
         if (registry != null) {
             try {
                 int left = registry.shutdown(config.drainTimeout().toMillis(), config.closeTimeout().toMillis() + 1000);

@@ -6,10 +6,13 @@ import static dev.wsbridge.config.BridgeConfig.BACKEND_BATCHING;
 import static dev.wsbridge.config.BridgeConfig.CLOSE_TIMEOUT;
 import static dev.wsbridge.config.BridgeConfig.CONNECT_TIMEOUT;
 import static dev.wsbridge.config.BridgeConfig.DRAIN_TIMEOUT;
+import static dev.wsbridge.config.BridgeConfig.HANDSHAKE_QUEUE_TIMEOUT;
 import static dev.wsbridge.config.BridgeConfig.IDLE_TIMEOUT;
 import static dev.wsbridge.config.BridgeConfig.MAX_MESSAGE_SIZE;
 import static dev.wsbridge.config.BridgeConfig.MAX_PENDING_HANDSHAKES;
+import static dev.wsbridge.config.BridgeConfig.MAX_QUEUED_HANDSHAKES;
 import static dev.wsbridge.config.BridgeConfig.MAX_SESSIONS;
+import static dev.wsbridge.config.BridgeConfig.MIN_FREE_HEAP;
 import static dev.wsbridge.config.BridgeConfig.PROXY_TO;
 import static dev.wsbridge.config.BridgeConfig.UPGRADE_TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertAll;
@@ -45,11 +48,13 @@ class BridgeConfigTest {
             UPGRADE_TIMEOUT, BridgeConfig::upgradeTimeout,
             IDLE_TIMEOUT, BridgeConfig::idleTimeout,
             CLOSE_TIMEOUT, BridgeConfig::closeTimeout,
-            DRAIN_TIMEOUT, BridgeConfig::drainTimeout);
+            DRAIN_TIMEOUT, BridgeConfig::drainTimeout,
+            HANDSHAKE_QUEUE_TIMEOUT, BridgeConfig::handshakeQueueTimeout);
 
     private static final Map<String, Function<BridgeConfig, Integer>> COUNT_PARAMS = Map.of(
             MAX_SESSIONS, BridgeConfig::maxSessions,
-            MAX_PENDING_HANDSHAKES, BridgeConfig::maxPendingHandshakes);
+            MAX_PENDING_HANDSHAKES, BridgeConfig::maxPendingHandshakes,
+            MAX_QUEUED_HANDSHAKES, BridgeConfig::maxQueuedHandshakes);
 
     // ---------------------------------------------------------------- defaults
 
@@ -67,7 +72,10 @@ class BridgeConfigTest {
                 () -> assertEquals(Duration.ofSeconds(5), config.closeTimeout(), CLOSE_TIMEOUT),
                 () -> assertEquals(Duration.ofSeconds(2), config.drainTimeout(), DRAIN_TIMEOUT),
                 () -> assertEquals(10_000, config.maxSessions(), MAX_SESSIONS),
+                () -> assertEquals(new HeapReserve(0, 10), config.minFreeHeap(), MIN_FREE_HEAP),
                 () -> assertEquals(64, config.maxPendingHandshakes(), MAX_PENDING_HANDSHAKES),
+                () -> assertEquals(200, config.maxQueuedHandshakes(), MAX_QUEUED_HANDSHAKES),
+                () -> assertEquals(Duration.ofSeconds(5), config.handshakeQueueTimeout(), HANDSHAKE_QUEUE_TIMEOUT),
                 () -> assertFalse(config.backendBatching(), BACKEND_BATCHING));
     }
 
@@ -133,11 +141,31 @@ class BridgeConfigTest {
         "maxSessions,          2147483647",
         "maxPendingHandshakes, 1",
         "maxPendingHandshakes, 16",
+        "maxQueuedHandshakes,  0",
+        "maxQueuedHandshakes,  1000",
     })
     void countIsParsed(String name, int value) {
         BridgeConfig config = parse(Map.of(PROXY_TO, BACKEND, name, Integer.toString(value)));
 
         assertEquals(value, COUNT_PARAMS.get(name).apply(config));
+    }
+
+    @ParameterizedTest(name = "minFreeHeap={0}")
+    @CsvSource({
+        "10%,     0,          10,  1000000000, 100000000",
+        "0%,      0,          0,   1000000000, 0",
+        "99%,     0,          99,  1000000000, 990000000",
+        "0,       0,          -1,  1000000000, 0",
+        "64MiB,   67108864,   -1,  1000000000, 67108864",
+        "1024GiB, 1099511627776, -1, 1000000000, 1099511627776",
+        "500000,  500000,     -1,  1000000000, 500000",
+    })
+    void minFreeHeapIsASizeOrAPercentage(String value, long bytes, int percent, long maxHeap, long reserved) {
+        HeapReserve reserve = parse(Map.of(PROXY_TO, BACKEND, MIN_FREE_HEAP, value)).minFreeHeap();
+
+        assertEquals(new HeapReserve(bytes, percent), reserve);
+        assertEquals(reserved, reserve.of(maxHeap));
+        assertEquals(reserved == 0, reserve.off());
     }
 
     @Test
@@ -245,6 +273,19 @@ class BridgeConfigTest {
                 arguments(MAX_PENDING_HANDSHAKES, "0"),
                 arguments(MAX_PENDING_HANDSHAKES, "-5"),
                 arguments(MAX_PENDING_HANDSHAKES, "many"),
+                arguments(MAX_QUEUED_HANDSHAKES, "-1"),
+                arguments(MAX_QUEUED_HANDSHAKES, "some"),
+                arguments(MAX_QUEUED_HANDSHAKES, "2147483648"),
+                arguments(MIN_FREE_HEAP, ""),
+                arguments(MIN_FREE_HEAP, "100%"),
+                arguments(MIN_FREE_HEAP, "-1%"),
+                arguments(MIN_FREE_HEAP, "10.5%"),
+                arguments(MIN_FREE_HEAP, "10 %"),
+                arguments(MIN_FREE_HEAP, "%"),
+                arguments(MIN_FREE_HEAP, "64MB"),
+                arguments(MIN_FREE_HEAP, "-64MiB"),
+                arguments(MIN_FREE_HEAP, "lots"),
+                arguments(MIN_FREE_HEAP, "999999999999GiB"),
                 arguments(BACKEND_BATCHING, "yes"),
                 arguments(BACKEND_BATCHING, "on"),
                 arguments(BACKEND_BATCHING, ""));

@@ -1,0 +1,196 @@
+package dev.wsbridge.server;
+
+import com.sun.management.GarbageCollectionNotificationInfo;
+import com.sun.management.GcInfo;
+import dev.wsbridge.config.HeapReserve;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.management.ListenerNotFoundException;
+import javax.management.Notification;
+import javax.management.NotificationEmitter;
+import javax.management.NotificationListener;
+import javax.management.openmbean.CompositeData;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Refuses new sessions while the heap left after the last garbage collection is under {@code minFreeHeap}.
+ * The heap in use is read from the collectors' own notifications (what each pool held when the collection
+ * ended), so garbage waiting for the next collection does not count, and {@link #admits()} only reads a
+ * field: refusing costs no allocation and no lock.
+ *
+ * <p>After a young collection the old pool's figure still includes garbage not yet collected: the guard errs
+ * towards refusing. A pool the collection did not manage and did not change (such as the young pools during
+ * a concurrent collector's pause) keeps its figure from the collection that last emptied it.
+ */
+final class HeapGuard implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HeapGuard.class);
+
+    private final String route;
+    private final long maxHeap;
+    private final long minFree;
+    private final Set<String> heapPools = new HashSet<>();
+    /** Per heap pool, bytes in use after the last collection that told us about it; guarded by this. */
+    private final Map<String, Long> usedByPool = new java.util.HashMap<>();
+    private final List<NotificationEmitter> emitters = new ArrayList<>();
+    private final NotificationListener listener = this::collected;
+    private volatile long usedAfterGc;
+    private volatile boolean admitting = true;
+
+    private HeapGuard(String route, long maxHeap, long minFree) {
+        this.route = route;
+        this.maxHeap = maxHeap;
+        this.minFree = minFree;
+    }
+
+    /**
+     * Starts watching the collectors; the guard admits everything when {@code reserve} is off, the heap has no
+     * maximum, or this JVM gives no collection notifications ({@code com.sun.management}).
+     */
+    static HeapGuard start(String route, HeapReserve reserve) {
+        long maxHeap = Runtime.getRuntime().maxMemory();
+        if (reserve.off()) {
+            return new HeapGuard(route, maxHeap, 0);
+        }
+        if (maxHeap == Long.MAX_VALUE) {
+            LOG.warn("wsbridge route [{}]: the heap has no maximum, so minFreeHeap [{}] cannot be applied", route, reserve);
+            return new HeapGuard(route, maxHeap, 0);
+        }
+        HeapGuard guard = new HeapGuard(route, maxHeap, reserve.of(maxHeap));
+        try {
+            guard.watch();
+        } catch (LinkageError | RuntimeException e) {
+            guard.close();
+            LOG.warn("wsbridge route [{}]: this JVM reports no garbage collections ({}), so minFreeHeap [{}] cannot be"
+                    + " applied", route, e, reserve);
+            return new HeapGuard(route, maxHeap, 0);
+        }
+        return guard;
+    }
+
+    private void watch() {
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                heapPools.add(pool.getName());
+                // Until the first collection is reported: what the pool holds now, garbage included.
+                usedByPool.put(pool.getName(), pool.getUsage().getUsed());
+            }
+        }
+        GcInfo latest = null;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            if (gc instanceof com.sun.management.GarbageCollectorMXBean sun) {
+                GcInfo last = sun.getLastGcInfo();
+                if (last != null && (latest == null || last.getEndTime() > latest.getEndTime())) {
+                    latest = last;
+                }
+            }
+            if (gc instanceof NotificationEmitter emitter) {
+                emitter.addNotificationListener(listener, null, null);
+                emitters.add(emitter);
+            }
+        }
+        if (emitters.isEmpty()) {
+            throw new IllegalStateException("no garbage collector emits notifications");
+        }
+        synchronized (this) {
+            if (latest != null) {
+                latest.getMemoryUsageAfterGc().forEach((pool, usage) -> {
+                    if (heapPools.contains(pool)) {
+                        usedByPool.put(pool, usage.getUsed());
+                    }
+                });
+            }
+            update();
+        }
+    }
+
+    /** Whether a new session may be taken: an unlocked read of what the last collection left. */
+    boolean admits() {
+        return admitting;
+    }
+
+    /** Bytes of heap in use after the last collection, as the guard counts them. */
+    long usedAfterGc() {
+        return usedAfterGc;
+    }
+
+    private void collected(Notification notification, Object handback) {
+        if (!GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(notification.getType())) {
+            return;
+        }
+        GarbageCollectionNotificationInfo info =
+                GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
+        Set<String> managed = new HashSet<>(Arrays.asList(managedPools(info.getGcName())));
+        Map<String, MemoryUsage> before = info.getGcInfo().getMemoryUsageBeforeGc();
+        synchronized (this) {
+            info.getGcInfo().getMemoryUsageAfterGc().forEach((pool, after) -> {
+                MemoryUsage was = before.get(pool);
+                // A pool this collector does not manage counts only when the collection changed it: the old
+                // pool that a young collection promoted into, not the young pools during a concurrent pause.
+                if (heapPools.contains(pool)
+                        && (managed.contains(pool) || was == null || was.getUsed() != after.getUsed())) {
+                    usedByPool.put(pool, after.getUsed());
+                }
+            });
+            update();
+        }
+    }
+
+    private static String[] managedPools(String collector) {
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            if (gc.getName().equals(collector)) {
+                return gc.getMemoryPoolNames();
+            }
+        }
+        return new String[0];
+    }
+
+    /** Recomputes the verdict; logs when it changes. Called holding this. */
+    private void update() {
+        long used = 0;
+        for (long u : usedByPool.values()) {
+            used += u;
+        }
+        usedAfterGc = used;
+        boolean admit = minFree == 0 || maxHeap - used >= minFree;
+        if (admit != admitting) {
+            admitting = admit;
+            if (admit) {
+                LOG.info("wsbridge route [{}] takes new sessions again: {} MiB heap free after the last collection,"
+                        + " minFreeHeap is {} MiB", route, (maxHeap - used) >> 20, minFree >> 20);
+            } else {
+                LOG.warn("wsbridge route [{}] refuses new sessions with 503: {} MiB heap free after the last"
+                        + " collection, minFreeHeap is {} MiB", route, (maxHeap - used) >> 20, minFree >> 20);
+            }
+        }
+    }
+
+    /** Stops watching: the platform's collectors must not keep this web application's classes. */
+    @Override
+    public void close() {
+        for (NotificationEmitter emitter : emitters) {
+            try {
+                emitter.removeNotificationListener(listener);
+            } catch (ListenerNotFoundException e) {
+                // never added
+            }
+        }
+        emitters.clear();
+    }
+
+    @Override
+    public String toString() {
+        return "HeapGuard[route=" + route + ", maxHeap=" + maxHeap + ", minFree=" + minFree + ", usedAfterGc="
+                + usedAfterGc + ", admitting=" + admitting + "]";
+    }
+}
