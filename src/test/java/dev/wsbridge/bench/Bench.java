@@ -15,15 +15,21 @@ import java.util.Map;
 /**
  * The benchmark, run by {@code mvn -Pbench}: this JVM is the load generator (Jetty's WebSocket client); the
  * echo backend and each bridge run in their own {@link BenchServer} JVMs. It measures the backend directly
- * ({@code ws://}), the bridge in embedded Tomcat and the bridge in embedded Jetty ({@code wss://} client
- * leg, {@code ws://} backend leg), each figure the median of {@code bench.runs} runs, and prints one Markdown
- * table (also written to {@code target/bench/results.md}). Every echo is checked; a mismatch aborts the run.
+ * ({@code ws://}), the peers nginx and HAProxy in front of it ({@link PeerProxy}, skipped when not installed),
+ * each container's own echo ({@link ContainerEcho}, its ceiling), and the bridge in embedded Tomcat and in
+ * embedded Jetty; everything but direct with a {@code wss://} client leg and a {@code ws://} backend leg. Each
+ * figure is the median of {@code bench.runs} runs; it prints Markdown tables (also written to
+ * {@code target/bench/results.md}): the figures with their ratio to direct, and their ratio to nginx when nginx
+ * ran. Every echo is checked; a mismatch aborts the run.
  *
  * <p>System properties (all optional): see {@link Settings}.
  */
 public final class Bench {
 
     private static final long MIB = 1024 * 1024;
+
+    /** The machine's CPUs, counted before {@code bench.pin} narrows this JVM to its share. */
+    private static final int CPUS = Runtime.getRuntime().availableProcessors();
 
     /** Heap growth between the two readings under abuse that still counts as flat (GC noise). */
     private static final long FLAT_MARGIN = 4 * MIB;
@@ -49,19 +55,52 @@ public final class Bench {
     /** Seconds after the abusers disconnect before the last heap reading: the bridge's closeTimeout (5 s) and more. */
     private static final double ABUSE_SETTLE = 8;
 
+    /** Sessions a peer must hold beyond the most the benchmark opens at once (those just closed, handshakes). */
+    private static final int SESSION_HEADROOM = 256;
+
     private Bench() {
     }
 
-    /** The three things measured, in table order. */
+    /** What can be measured, in table order; {@code bench.targets} names them. */
     enum Target {
-        DIRECT("direct ws://", null), TOMCAT("Tomcat bridge wss://", "tomcat"), JETTY("Jetty bridge wss://", "jetty");
+        DIRECT("direct", "direct ws://"),
+        NGINX("nginx", "nginx wss://"),
+        HAPROXY("haproxy", "HAProxy wss://"),
+        TOMCAT_ECHO("tomcat-echo", "Tomcat echo wss://"),
+        TOMCAT("tomcat", "Tomcat bridge wss://"),
+        JETTY_ECHO("jetty-echo", "Jetty echo wss://"),
+        JETTY("jetty", "Jetty bridge wss://");
 
+        /** The name in {@code bench.targets}, and the {@link BenchServer} role of those that run in a JVM. */
+        final String name;
         final String title;
-        final String role;
 
-        Target(String title, String role) {
+        Target(String name, String title) {
+            this.name = name;
             this.title = title;
-            this.role = role;
+        }
+
+        static Target named(String name) {
+            for (Target t : values()) {
+                if (t.name.equals(name)) {
+                    return t;
+                }
+            }
+            throw new IllegalArgumentException("system property [bench.targets] has value [" + name
+                    + "]; expected a comma-separated list of " + String.join(", ", names()));
+        }
+
+        static List<String> names() {
+            return java.util.Arrays.stream(values()).map(t -> t.name).toList();
+        }
+
+        boolean bridge() {
+            return this == TOMCAT || this == JETTY;
+        }
+
+        /** The peer it is, or null. */
+        PeerProxy.Kind peer() {
+            return this == NGINX ? PeerProxy.Kind.NGINX : this == HAPROXY ? PeerProxy.Kind.HAPROXY : null;
         }
     }
 
@@ -72,13 +111,9 @@ public final class Bench {
 
         static Settings read() {
             List<Target> targets = new ArrayList<>();
-            for (String t : System.getProperty("bench.targets", "direct,tomcat,jetty").split(",")) {
-                try {
-                    targets.add(Target.valueOf(t.trim().toUpperCase(Locale.ROOT)));
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("system property [bench.targets] has value [" + t
-                            + "]; expected a comma-separated list of direct, tomcat, jetty");
-                }
+            String list = System.getProperty("bench.targets", "");
+            for (String t : (list.isBlank() ? String.join(",", Target.names()) : list).split(",")) {
+                targets.add(Target.named(t.trim().toLowerCase(Locale.ROOT)));
             }
             return new Settings(
                     integer("bench.runs", 3),               // runs per figure; the median is shown
@@ -94,8 +129,8 @@ public final class Bench {
                     bool("bench.abuse", true),              // run the bounded-under-abuse check
                     integer("bench.abuseSessions", 100),    // sessions of the abuse check
                     decimal("bench.abuseSeconds", 3),       // seconds between heap readings of the abuse check
-                    bool("bench.pin", false),               // taskset: server JVMs on CPU 0, generator on CPU 1
-                    List.copyOf(targets),
+                    bool("bench.pin", false),               // taskset: servers (JVMs, nginx, HAProxy) on CPU 0, generator on CPU 1
+                    List.copyOf(targets),                   // bench.targets: Target names; all of them by default
                     params(System.getProperty("bench.bridgeParams", "")));  // extra init-params of the bridges
         }
 
@@ -176,25 +211,42 @@ public final class Bench {
         }
     }
 
+    /** Where the servers run: the CPU list given to {@code taskset} (null: unpinned) and how many cores that is. */
+    record Placement(String cpus, int cores) {
+    }
+
     private static String run(Settings s, long began) throws Exception {
         TestTls.keystore();
-        String serverCpu = null;
-        if (s.pin()) {
-            serverCpu = pinGenerator();
+        Placement servers = s.pin() ? pinGenerator() : new Placement(null, CPUS);
+        List<Target> targets = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        Map<PeerProxy.Kind, String> versions = new EnumMap<>(PeerProxy.Kind.class);
+        for (Target target : s.targets()) {
+            PeerProxy.Kind peer = target.peer();
+            if (peer != null && peer.executable() == null) {
+                String note = peer.command + " is not installed (not on the PATH nor in /usr/sbin): target ["
+                        + target.name + "] skipped";
+                System.out.println("bench: " + note);
+                notes.add(note);
+                continue;
+            }
+            if (peer != null) {
+                versions.put(peer, peer.version(peer.executable()));
+            }
+            targets.add(target);
         }
         Map<Target, Map<String, List<Double>>> results = new EnumMap<>(Target.class);
         Map<Target, String> warmUps = new EnumMap<>(Target.class);
         List<String> abuse = new ArrayList<>();
-        try (ServerJvm backend = ServerJvm.start("backend", serverCpu, "backend");
+        try (ServerJvm backend = ServerJvm.start("backend", servers.cpus(), "backend");
                 LoadClient load = new LoadClient(s.rampMillis())) {
-            URI backendBase = URI.create("ws://127.0.0.1:" + backend.port() + "/");
-            for (Target target : s.targets()) {
+            for (Target target : targets) {
                 Map<String, List<Double>> figures = new LinkedHashMap<>();
                 results.put(target, figures);
-                ServerJvm bridge = target == Target.DIRECT ? null
-                        : ServerJvm.start(target.role, serverCpu, target.role, backendBase.toString(), s.bridgeParams());
+                ServerProcess server = target == Target.DIRECT ? null
+                        : start(s, target, target.name, servers, backend.port());
                 try {
-                    URI base = bridge == null ? backendBase : URI.create("wss://localhost:" + bridge.port() + "/wsapp/");
+                    URI base = base(target, server == null ? backend : server);
                     URI echo = base.resolve(BenchBackend.ECHO);
                     progress(began, target.title + ": warm-up, at most " + s.warmup() + " s");
                     warmUps.put(target, warmUp(s, load, echo, began, target));
@@ -211,32 +263,58 @@ public final class Bench {
                         LoadClient.EchoResult many = load.echo(echo, s.connections(), 1, LoadClient.SMALL, true,
                                 s.seconds());
                         latencies(figures, "latN", many);
-                        add(figures, "handshakes", load.handshakes(base.resolve(BenchBackend.ECHO),
-                                s.handshakeWorkers(), s.seconds()));
+                        add(figures, "handshakes", load.handshakes(echo, s.handshakeWorkers(), s.seconds()));
                         progress(began, String.format(Locale.ROOT,
                                 "%s run %d: %.0f msg/s, %.1f MB/s, p50 %.0f µs (1 conn), %.0f handshakes/s",
                                 target.title, r, rate.messagesPerSecond(), bulk.bytesPerSecond() / 1e6,
                                 one.percentileMicros(50), last(figures, "handshakes")));
                     }
-                    if (bridge != null && s.abuse()) {
+                    if (target.bridge() && s.abuse()) {
                         progress(began, target.title + ": abuse check");
+                        ServerJvm bridge = (ServerJvm) server;
                         abuse.add(abuseRow(target, false, load.abuse(bridge, base.resolve(BenchBackend.FLOOD),
                                 base.resolve(BenchBackend.SINK), false, s.abuseSessions(), s.abuseSeconds(), ABUSE_SETTLE)));
                         abuse.add(abuseRow(target, true, load.abuse(bridge, base.resolve(BenchBackend.FLOOD),
                                 base.resolve(BenchBackend.SINK), true, s.abuseSessions(), s.abuseSeconds(), ABUSE_SETTLE)));
                     }
                 } finally {
-                    if (bridge != null) {
-                        bridge.close();
+                    if (server != null) {
+                        server.close();
                     }
                 }
                 for (int r = 1; r <= s.runs(); r++) {
-                    idle(s, target, r, backendBase, serverCpu, load, figures);
+                    idle(s, target, r, servers, backend.port(), load, figures);
                 }
                 progress(began, target.title + ": idle memory done");
             }
         }
-        return table(s, results, warmUps, abuse, began);
+        return table(s, servers, results, warmUps, abuse, notes, versions, began);
+    }
+
+    /**
+     * Starts what {@code target} measures in a fresh process: the backend (direct), a peer in front of the
+     * backend, a container's own echo, or a bridge to the backend.
+     */
+    private static ServerProcess start(Settings s, Target target, String name, Placement servers, int backendPort)
+            throws IOException {
+        if (target == Target.DIRECT) {
+            return ServerJvm.start(name, servers.cpus(), "backend");
+        }
+        if (target.peer() != null) {
+            return PeerProxy.start(target.peer(), name, servers.cpus(), backendPort, servers.cores(),
+                    Math.max(s.idleSessions(), s.connections()) + SESSION_HEADROOM);
+        }
+        if (target.bridge()) {
+            return ServerJvm.start(name, servers.cpus(), target.name, "ws://127.0.0.1:" + backendPort + "/",
+                    s.bridgeParams());
+        }
+        return ServerJvm.start(name, servers.cpus(), target.name);
+    }
+
+    /** Where {@code target}'s echo, flood and sink paths are, on {@code server}. */
+    private static URI base(Target target, ServerProcess server) {
+        return target == Target.DIRECT ? URI.create("ws://127.0.0.1:" + server.port() + "/")
+                : URI.create("wss://localhost:" + server.port() + (target.bridge() ? "/wsapp/" : "/"));
     }
 
     /**
@@ -287,28 +365,28 @@ public final class Bench {
     }
 
     /**
-     * Idle memory in a fresh server JVM (the backend's for direct, the bridge's otherwise): 100 sessions
-     * opened and closed first so that classes are loaded, then heap and RSS before and with {@code n} idle
-     * sessions, each echoed once.
+     * Idle memory in a fresh server process (the backend's for direct): 100 sessions opened and closed first so
+     * that classes are loaded, then RSS (and, in a JVM, the heap) before and with {@code n} idle sessions, each
+     * echoed once. For a peer, RSS is that of its master and workers, and the heap figure does not apply.
      */
-    private static void idle(Settings s, Target target, int run, URI backendBase, String cpu, LoadClient load,
+    private static void idle(Settings s, Target target, int run, Placement servers, int backendPort, LoadClient load,
             Map<String, List<Double>> figures) throws Exception {
-        String name = (target.role == null ? "backend" : target.role) + "-idle-" + run;
-        try (ServerJvm jvm = target == Target.DIRECT ? ServerJvm.start(name, cpu, "backend")
-                : ServerJvm.start(name, cpu, target.role, backendBase.toString(), s.bridgeParams())) {
-            URI uri = target == Target.DIRECT
-                    ? URI.create("ws://127.0.0.1:" + jvm.port() + "/" + BenchBackend.ECHO)
-                    : URI.create("wss://localhost:" + jvm.port() + "/wsapp/" + BenchBackend.ECHO);
+        String name = (target == Target.DIRECT ? "backend" : target.name) + "-idle-" + run;
+        try (ServerProcess server = start(s, target, name, servers, backendPort)) {
+            ServerJvm jvm = server instanceof ServerJvm j ? j : null;
+            URI uri = base(target, server).resolve(BenchBackend.ECHO);
             load.close(load.openIdle(uri, 100));
             Thread.sleep(500);
-            long heap0 = jvm.heap();
-            long rss0 = jvm.rss();
+            long heap0 = jvm == null ? 0 : jvm.heap();
+            long rss0 = server.rss();
             LoadClient.Opened opened = load.openIdle(uri, s.idleSessions());
             Thread.sleep(1000);
-            long heap1 = jvm.heap();
-            long rss1 = jvm.rss();
+            long heap1 = jvm == null ? 0 : jvm.heap();
+            long rss1 = server.rss();
             load.close(opened);
-            add(figures, "heap", (heap1 - heap0) / 1024.0 / s.idleSessions());
+            if (jvm != null) {
+                add(figures, "heap", (heap1 - heap0) / 1024.0 / s.idleSessions());
+            }
             add(figures, "rss", (rss1 - rss0) / 1024.0 / s.idleSessions());
         }
     }
@@ -322,8 +400,9 @@ public final class Bench {
                 flat ? "flat" : "GROWING");
     }
 
-    private static String table(Settings s, Map<Target, Map<String, List<Double>>> results,
-            Map<Target, String> warmUps, List<String> abuse, long began) {
+    private static String table(Settings s, Placement servers, Map<Target, Map<String, List<Double>>> results,
+            Map<Target, String> warmUps, List<String> abuse, List<String> notes, Map<PeerProxy.Kind, String> versions,
+            long began) {
         List<String[]> rows = List.of(
                 new String[] {"echo", "echo 64 B, " + s.connections() + " conn × " + s.inFlight() + " in flight, msg/s", "%,.0f"},
                 new String[] {"bulk", "echo 64 KiB, " + s.bulkConnections() + " conn × " + s.bulkInFlight() + " in flight, MB/s", "%,.1f"},
@@ -351,26 +430,54 @@ public final class Bench {
         t.append('\n');
         for (String[] row : rows) {
             t.append("| ").append(row[1]).append(" |");
-            Map<String, List<Double>> direct = results.get(Target.DIRECT);
-            double base = direct == null ? Double.NaN : median(direct.get(row[0]));
-            for (Map.Entry<Target, Map<String, List<Double>>> e : results.entrySet()) {
-                List<Double> v = e.getValue().get(row[0]);
-                double m = median(v);
-                double spread = (v.stream().mapToDouble(Double::doubleValue).max().orElseThrow()
-                        - v.stream().mapToDouble(Double::doubleValue).min().orElseThrow()) / 2 / Math.abs(m) * 100;
-                t.append(' ').append(String.format(Locale.ROOT, row[2], m))
-                        .append(String.format(Locale.ROOT, " ±%.0f%%", spread)).append(" |");
-                if (e.getKey() != Target.DIRECT) {
-                    t.append(Double.isNaN(base) ? " - |" : String.format(Locale.ROOT, " %.2f |", m / base));
+            double direct = median(figure(results, Target.DIRECT, row[0]));
+            for (Target target : results.keySet()) {
+                List<Double> v = figure(results, target, row[0]);
+                t.append(' ').append(cell(v, row[2])).append(" |");
+                if (target != Target.DIRECT) {
+                    t.append(' ').append(ratio(median(v), direct)).append(" |");
                 }
             }
             t.append('\n');
         }
+        if (results.containsKey(Target.NGINX) && results.size() > 1) {
+            t.append("\n| figure ÷ nginx |");
+            results.keySet().stream().filter(target -> target != Target.NGINX)
+                    .forEach(target -> t.append(' ').append(target.title).append(" |"));
+            t.append("\n|---|").append("---:|".repeat(results.size() - 1)).append('\n');
+            for (String[] row : rows) {
+                double nginx = median(figure(results, Target.NGINX, row[0]));
+                if (Double.isNaN(nginx)) {
+                    continue;
+                }
+                t.append("| ").append(row[1]).append(" |");
+                results.keySet().stream().filter(target -> target != Target.NGINX).forEach(target -> t.append(' ')
+                        .append(ratio(median(figure(results, target, row[0])), nginx)).append(" |"));
+                t.append('\n');
+            }
+        }
         t.append(String.format(Locale.ROOT, "%nEach figure: median of %d runs ± half the spread (max − min) as a share"
-                + " of the median; %.1f s measured per figure and run after a %d ms ramp; ÷ direct = bridged median"
-                + " / direct median. Memory: fresh server JVM per run (%s), heap after a full GC and VmRSS, growth"
-                + " divided by the sessions; a bridged session is two sockets in the bridge JVM, the backend runs in"
-                + " its own JVM.%n", s.runs(), s.seconds(), s.rampMillis(), ServerJvm.HEAP_LIMIT));
+                + " of the median; %.1f s measured per figure and run after a %d ms ramp; ÷ direct = the target's median"
+                + " / direct's median%s (above 1 is better for rates, worse for latency and memory). Memory: fresh"
+                + " server process per run (JVMs %s), heap after a full GC and VmRSS, growth divided by the sessions;"
+                + " a bridged or proxied session is two sockets in that process (an echo's, one), the backend runs"
+                + " in its own JVM;"
+                + " for nginx and HAProxy, the RSS of the master and its workers, and no heap figure.%n",
+                s.runs(), s.seconds(), s.rampMillis(), results.containsKey(Target.NGINX)
+                        ? ", ÷ nginx likewise to nginx's" : "", ServerJvm.HEAP_LIMIT));
+        if (results.containsKey(Target.NGINX) || results.containsKey(Target.HAPROXY)) {
+            t.append(String.format(Locale.ROOT, "%nnginx and HAProxy: their stock WebSocket proxy configuration (nginx:"
+                    + " proxy_pass, proxy_http_version 1.1, the Upgrade and Connection headers passed on; HAProxy: a"
+                    + " mode http frontend with bind ... ssl crt, a backend, timeout tunnel) with TLS on the client leg"
+                    + " (the same certificate), %d %s; configuration and logs in target/bench/<target>/.%n",
+                    servers.cores(), servers.cores() == 1 ? "worker process or thread" : "worker processes or threads"));
+        }
+        if (results.containsKey(Target.TOMCAT_ECHO) || results.containsKey(Target.JETTY_ECHO)) {
+            t.append(String.format(Locale.ROOT, "%nTomcat echo and Jetty echo: the container's own Jakarta WebSocket"
+                    + " echo endpoint over wss://, no bridge and no second hop: the ceiling of that container's TLS and"
+                    + " WebSocket.%n"));
+        }
+        notes.forEach(n -> t.append(String.format(Locale.ROOT, "%nNote: %s.%n", n)));
         t.append(String.format(Locale.ROOT, "%nWarm-up (64 B echo in %.0f s windows for at least %.0f s, then until the"
                 + " mean rate of the last %d is at most %.0f%% above that of the %d before, at most %.0f s; then %.0f s of"
                 + " 64 KiB echo): ", WARM_WINDOW, Math.min(WARM_MIN, s.warmup()), WARM_STABLE_WINDOWS, WARM_TOLERANCE * 100,
@@ -387,20 +494,47 @@ public final class Bench {
         if (!s.bridgeParams().isEmpty()) {
             t.append(String.format(Locale.ROOT, "%nBridge init-params besides proxyTo: %s.%n", s.bridgeParams()));
         }
-        t.append(String.format(Locale.ROOT, "%nMachine: %d cores (%s), %s, Java %s; pinned: %s; run time %.0f s.%n",
-                Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("os.name") + " "
-                        + System.getProperty("os.version"), System.getProperty("java.version"), s.pin(),
-                (System.nanoTime() - began) / 1e9));
+        t.append(String.format(Locale.ROOT, "%nMachine: %d cores (%s), %s, Java %s%s; pinned: %s; run time %.0f s.%n",
+                CPUS, cpuModel(), System.getProperty("os.name") + " "
+                        + System.getProperty("os.version"), System.getProperty("java.version"),
+                versions.values().stream().map(v -> ", " + v).collect(java.util.stream.Collectors.joining()),
+                s.pin() ? "servers on CPU " + servers.cpus() + ", generator on the other" + (servers.cores() > 1 ? "s" : "")
+                        : "false", (System.nanoTime() - began) / 1e9));
         return t.toString();
     }
 
-    /** Pins this JVM (all its threads) to CPU 1 and returns the CPU list for the server JVMs. */
-    private static String pinGenerator() throws IOException, InterruptedException {
+    private static List<Double> figure(Map<Target, Map<String, List<Double>>> results, Target target, String key) {
+        Map<String, List<Double>> figures = results.get(target);
+        return figures == null ? null : figures.get(key);
+    }
+
+    /** A figure's cell: the median and half the spread as a share of it, or {@code -} where it does not apply. */
+    static String cell(List<Double> values, String format) {
+        if (values == null || values.isEmpty()) {
+            return "-";
+        }
+        double m = median(values);
+        double spread = (values.stream().mapToDouble(Double::doubleValue).max().orElseThrow()
+                - values.stream().mapToDouble(Double::doubleValue).min().orElseThrow()) / 2 / Math.abs(m) * 100;
+        return String.format(Locale.ROOT, format, m) + String.format(Locale.ROOT, " ±%.0f%%", spread);
+    }
+
+    /** {@code value / base} to two decimals, or {@code -} when either is missing or the base is zero. */
+    static String ratio(double value, double base) {
+        return Double.isNaN(value) || Double.isNaN(base) || base == 0 ? "-"
+                : String.format(Locale.ROOT, "%.2f", value / base);
+    }
+
+    /**
+     * Pins this JVM (all its threads) to the upper half of the CPUs (CPU 1 of 2) and returns the lower half for
+     * the servers: the backend, and the bridge, echo container or peer in front of it.
+     */
+    private static Placement pinGenerator() throws IOException, InterruptedException {
+        int cpus = CPUS;
         if (!Files.isExecutable(Path.of("/usr/bin/taskset")) && !Files.isExecutable(Path.of("/bin/taskset"))) {
             System.err.println("bench: bench.pin is true but taskset is not installed; running unpinned");
-            return null;
+            return new Placement(null, cpus);
         }
-        int cpus = Runtime.getRuntime().availableProcessors();
         String server = cpus >= 4 ? "0-" + (cpus / 2 - 1) : "0";
         String generator = cpus >= 4 ? (cpus / 2) + "-" + (cpus - 1) : "1";
         Process p = new ProcessBuilder("taskset", "-a", "-p", "-c", generator, Long.toString(ProcessHandle.current().pid()))
@@ -409,7 +543,7 @@ public final class Bench {
         if (p.waitFor() != 0) {
             throw new BenchFailure("taskset failed: " + out);
         }
-        return server;
+        return new Placement(server, cpus >= 4 ? cpus / 2 : 1);
     }
 
     private static String cpuModel() {
@@ -436,7 +570,11 @@ public final class Bench {
         return v.get(v.size() - 1);
     }
 
+    /** The median, or NaN where the figure does not apply. */
     private static double median(List<Double> values) {
+        if (values == null || values.isEmpty()) {
+            return Double.NaN;
+        }
         double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }

@@ -17,7 +17,8 @@ import javax.management.ObjectName;
 /**
  * The server JVM of the benchmark, started by {@link Bench} with {@code -Xmx512m}. Role {@code backend}: the
  * {@link BenchBackend}. Role {@code tomcat} or {@code jetty} plus a {@code proxyTo} URI and, optionally, more
- * init-params as {@code name=value,name=value}: the bridge servlet in that embedded container, on TLS.
+ * init-params as {@code name=value,name=value}: the bridge servlet in that embedded container, on TLS. Role
+ * {@code tomcat-echo} or {@code jetty-echo}: that container with {@link ContainerEcho} alone, on TLS.
  *
  * <p>Its standard output is a command channel and nothing else (logs go to standard error): it first prints
  * {@code ready <port>}, then answers each line read from standard input: {@code heap} with
@@ -62,7 +63,18 @@ public final class BenchServer {
                 server = container;
                 port = container.tlsPort();
             }
-            default -> throw new IllegalArgumentException("role [" + role + "]; expected backend, tomcat or jetty");
+            case "tomcat-echo", "jetty-echo" -> {
+                BridgeContainer container = BridgeContainer.Kind.valueOf(
+                        role.substring(0, role.indexOf('-')).toUpperCase(Locale.ROOT)).create();
+                container.startEndpoints(ContainerEcho.DEPLOY);
+                if (role.equals("tomcat-echo")) {
+                    liftTomcatConnectionLimit();
+                }
+                server = container;
+                port = container.tlsPort();
+            }
+            default -> throw new IllegalArgumentException("role [" + role
+                    + "]; expected backend, tomcat, jetty, tomcat-echo or jetty-echo");
         }
         channel.println("ready " + port);
         channel.flush();

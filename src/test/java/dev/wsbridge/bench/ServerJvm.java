@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * with {@code taskset}; its standard error goes to {@code target/bench/<name>.log}. A shutdown hook destroys
  * it if the generator ends first.
  */
-final class ServerJvm implements AutoCloseable {
+final class ServerJvm implements ServerProcess {
 
     /** Heap limit of every server JVM. */
     static final String HEAP_LIMIT = "-Xmx512m";
@@ -75,7 +75,8 @@ final class ServerJvm implements AutoCloseable {
         return new ServerJvm(name, command);
     }
 
-    int port() {
+    @Override
+    public int port() {
         return port;
     }
 
@@ -90,14 +91,9 @@ final class ServerJvm implements AutoCloseable {
         return Long.parseLong(expect("heap", COMMAND_SECONDS));
     }
 
-    /** Resident set size in bytes, from {@code VmRSS} in {@code /proc/<pid>/status}. */
-    long rss() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
-            if (line.startsWith("VmRSS:")) {
-                return 1024 * Long.parseLong(line.substring(6).trim().split("\\s+")[0]);
-            }
-        }
-        throw new IOException("no VmRSS line in /proc/" + process.pid() + "/status");
+    @Override
+    public long rss() throws IOException {
+        return ServerProcess.rss(process.toHandle());
     }
 
     private String expect(String word, int seconds) throws IOException {

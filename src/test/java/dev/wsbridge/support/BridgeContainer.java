@@ -1,5 +1,7 @@
 package dev.wsbridge.support;
 
+import jakarta.websocket.DeploymentException;
+import jakarta.websocket.server.ServerContainer;
 import java.net.URI;
 import java.util.Map;
 
@@ -25,6 +27,19 @@ public interface BridgeContainer extends AutoCloseable {
      * @param contextParams context-params (they override init-params of the same name)
      */
     void start(Map<String, String> initParams, Map<String, String> contextParams) throws Exception;
+
+    /**
+     * Starts the container without the bridge: the root context holds only what {@code endpoints} registers
+     * with the container's own Jakarta WebSocket server, on the same connectors. The benchmark's ceiling of
+     * the container's TLS and WebSocket.
+     */
+    void startEndpoints(Endpoints endpoints) throws Exception;
+
+    /** Registers endpoints with a container's Jakarta WebSocket server while the root context starts. */
+    @FunctionalInterface
+    interface Endpoints {
+        void deploy(ServerContainer container) throws DeploymentException;
+    }
 
     int tlsPort();
 

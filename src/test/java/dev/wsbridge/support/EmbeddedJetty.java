@@ -24,21 +24,7 @@ final class EmbeddedJetty implements BridgeContainer {
 
     @Override
     public void start(Map<String, String> initParams, Map<String, String> contextParams) throws Exception {
-        QueuedThreadPool threads = new QueuedThreadPool();
-        threads.setName("test-jetty");
-        server = new Server(threads);
-        plain = new ServerConnector(server);
-        plain.setHost("127.0.0.1");
-        plain.setPort(0);
-        HttpConfiguration https = new HttpConfiguration();
-        https.addCustomizer(new SecureRequestCustomizer());
-        tls = new ServerConnector(server, new SslConnectionFactory(TestTls.serverTls(), "http/1.1"),
-                new HttpConnectionFactory(https));
-        tls.setHost("127.0.0.1");
-        tls.setPort(0);
-        server.addConnector(plain);
-        server.addConnector(tls);
-
+        connectors();
         context = new ServletContextHandler("/");
         contextParams.forEach(context::setInitParameter);
         JakartaWebSocketServletContainerInitializer.configure(context, null);
@@ -56,6 +42,34 @@ final class EmbeddedJetty implements BridgeContainer {
             }
             // A failed deployment: the test asks deployed().
         }
+    }
+
+    @Override
+    public void startEndpoints(Endpoints endpoints) throws Exception {
+        connectors();
+        context = new ServletContextHandler("/");
+        JakartaWebSocketServletContainerInitializer.configure(context,
+                (servletContext, container) -> endpoints.deploy(container));
+        server.setHandler(context);
+        server.start();
+    }
+
+    /** A fresh Jetty server with its plain and TLS connectors. */
+    private void connectors() {
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName("test-jetty");
+        server = new Server(threads);
+        plain = new ServerConnector(server);
+        plain.setHost("127.0.0.1");
+        plain.setPort(0);
+        HttpConfiguration https = new HttpConfiguration();
+        https.addCustomizer(new SecureRequestCustomizer());
+        tls = new ServerConnector(server, new SslConnectionFactory(TestTls.serverTls(), "http/1.1"),
+                new HttpConnectionFactory(https));
+        tls.setHost("127.0.0.1");
+        tls.setPort(0);
+        server.addConnector(plain);
+        server.addConnector(tls);
     }
 
     @Override

@@ -2,12 +2,16 @@ package dev.wsbridge.support;
 
 import dev.wsbridge.server.BridgeServlet;
 import dev.wsbridge.server.RouteCheck;
+import jakarta.servlet.ServletException;
+import jakarta.websocket.DeploymentException;
+import jakarta.websocket.server.ServerContainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.apache.catalina.Context;
 import org.apache.catalina.Wrapper;
 import org.apache.catalina.connector.Connector;
+import org.apache.catalina.servlets.DefaultServlet;
 import org.apache.catalina.startup.Tomcat;
 import org.apache.tomcat.util.net.SSLHostConfig;
 import org.apache.tomcat.util.net.SSLHostConfigCertificate;
@@ -23,6 +27,39 @@ final class EmbeddedTomcat implements BridgeContainer {
 
     @Override
     public void start(Map<String, String> initParams, Map<String, String> contextParams) throws Exception {
+        Path base = connectors();
+        context = tomcat.addContext("", Files.createDirectories(base.resolve("docs")).toString());
+        context.addServletContainerInitializer(new WsSci(), null);
+        context.addApplicationListener(RouteCheck.class.getName());
+        contextParams.forEach(context::addParameter);
+        Wrapper wrapper = Tomcat.addServlet(context, "wsapp", new BridgeServlet());
+        initParams.forEach(wrapper::addInitParameter);
+        wrapper.setLoadOnStartup(1);
+        context.addServletMappingDecoded("/wsapp/*", "wsapp");
+        tomcat.start();
+    }
+
+    @Override
+    public void startEndpoints(Endpoints endpoints) throws Exception {
+        Path base = connectors();
+        context = tomcat.addContext("", Files.createDirectories(base.resolve("docs")).toString());
+        context.addServletContainerInitializer(new WsSci(), null);
+        // Tomcat runs initializers in the order added: WsSci has published the container by now.
+        context.addServletContainerInitializer((classes, servletContext) -> {
+            try {
+                endpoints.deploy((ServerContainer) servletContext.getAttribute(ServerContainer.class.getName()));
+            } catch (DeploymentException e) {
+                throw new ServletException(e);
+            }
+        }, null);
+        // Tomcat's WebSocket filter runs only for a request some servlet maps: the default servlet, as in conf/web.xml.
+        Tomcat.addServlet(context, "default", new DefaultServlet());
+        context.addServletMappingDecoded("/", "default");
+        tomcat.start();
+    }
+
+    /** A fresh Tomcat with its plain and TLS connectors; returns its base directory. */
+    private Path connectors() throws Exception {
         Path base = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "tomcat");
         tomcat = new Tomcat();
         tomcat.setBaseDir(base.toString());
@@ -45,16 +82,7 @@ final class EmbeddedTomcat implements BridgeContainer {
         ssl.addCertificate(cert);
         tls.addSslHostConfig(ssl);
         tomcat.getService().addConnector(tls);
-
-        context = tomcat.addContext("", Files.createDirectories(base.resolve("docs")).toString());
-        context.addServletContainerInitializer(new WsSci(), null);
-        context.addApplicationListener(RouteCheck.class.getName());
-        contextParams.forEach(context::addParameter);
-        Wrapper wrapper = Tomcat.addServlet(context, "wsapp", new BridgeServlet());
-        initParams.forEach(wrapper::addInitParameter);
-        wrapper.setLoadOnStartup(1);
-        context.addServletMappingDecoded("/wsapp/*", "wsapp");
-        tomcat.start();
+        return base;
     }
 
     @Override
