@@ -77,6 +77,14 @@ class ChurnTest extends ContainerSuite {
     }
 
     private static final int[] CODES = {1000, 1001, 1008, 1011};
+    /**
+     * The backend here is Jetty, which drops its connection right after sending a close with a code other
+     * than 1000, 1005 or 3000-4999, without waiting for the answer: a bridge still writing to it then gets a
+     * reset before it can read that close, and rightly reports a lost backend (1014). Those codes are
+     * covered one by one, without traffic in flight, by CloseMappingTest; under churn the backend closes
+     * with the codes Jetty closes cleanly.
+     */
+    private static final int[] BACKEND_CODES = {1000, 3000, 4000, 4999};
     private static final int[] ALPHABET = "abcdefghijklmnopqrstuvwxyz ABC 0123456789 é✓漢😀".codePoints().toArray();
 
     private final AtomicInteger ids = new AtomicInteger();
@@ -167,7 +175,7 @@ class ChurnTest extends ContainerSuite {
                         () -> example(id, how, sent, "the backend got " + got + " before the close"));
             }
             case BACKEND_CLOSES -> {
-                Closed expected = new Closed(code(random), reason(random, id));
+                Closed expected = new Closed(BACKEND_CODES[random.nextInt(BACKEND_CODES.length)], reason(random, id));
                 b.close(expected.code(), expected.reason());
                 Closed seen = c.closedWithin(CLOSE_WAIT_SECONDS);
                 tally.count(BACKEND_CLOSES, !same(expected, seen),

@@ -58,6 +58,7 @@ public final class BackendClient {
         client.setMaxBinaryMessageSize(Long.MAX_VALUE);
         client.setStopTimeout(2_000);
         coreClient = new WebSocketCoreClient(http, null);
+        coreClient.getExtensionRegistry().register(GracefulClose.NAME, GracefulClose.class);
     }
 
     /** Takes a reference to the web application's client, starting it if this is the first. */

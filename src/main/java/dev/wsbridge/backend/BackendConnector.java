@@ -119,6 +119,7 @@ public final class BackendConnector {
         };
         upgrade.headers(fields -> headers.forEach((name, values) -> values.forEach(v -> fields.add(name, v))));
         upgrade.setSubProtocols(subprotocols);
+        upgrade.addExtensions(GracefulClose.NAME);
         Configuration.ConfigurationCustomizer settings = new Configuration.ConfigurationCustomizer();
         settings.setIdleTimeout(config.idleTimeout());
         settings.setMaxFrameSize(BackendClient.FRAME_CHUNK);

@@ -1,5 +1,6 @@
 package dev.wsbridge.bridge;
 
+import dev.wsbridge.backend.GracefulClose;
 import dev.wsbridge.frame.Frames;
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.util.BufferUtil;
@@ -134,7 +135,7 @@ public final class BackendLeg implements FrameHandler, Leg {
     public void close(int code, String reason) {
         CoreSession session = core;
         if (session != null) {
-            session.close(code, reason, Callback.NOOP);
+            GracefulClose.close(session, code, reason);
         }
     }
 
