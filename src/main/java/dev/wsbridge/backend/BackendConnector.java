@@ -40,19 +40,15 @@ public final class BackendConnector {
     }
 
     /** What the backend said: an open session, or the status to refuse the client with. */
-    public record Outcome(Session session, String subprotocol, int status, Map<String, String> headers, String message) {
+    public record Outcome<S>(S session, String subprotocol, int status, Map<String, String> headers, String message) {
 
-        static Outcome refused(int status, Map<String, String> headers, String message) {
-            return new Outcome(null, null, status, headers, message);
+        static <S> Outcome<S> refused(int status, Map<String, String> headers, String message) {
+            return new Outcome<>(null, null, status, headers, message);
         }
 
-        public boolean connected() {
-            return session != null;
+        static <S> Outcome<S> open(S session, String subprotocol) {
+            return new Outcome<>(session, subprotocol == null || subprotocol.isEmpty() ? null : subprotocol, 101, Map.of(), null);
         }
-    }
-
-    /** What the backend said: an open frame-level session, or the status to refuse the client with. */
-    public record CoreOutcome(CoreSession session, String subprotocol, int status, Map<String, String> headers, String message) {
 
         public boolean connected() {
             return session != null;
@@ -66,7 +62,7 @@ public final class BackendConnector {
      * @param headers      the headers to send (see {@link ForwardedHeaders})
      * @param subprotocols the subprotocols the client offered
      */
-    public static Outcome connect(BackendClient backend, BridgeConfig config, URI uri, Object listener,
+    public static Outcome<Session> connect(BackendClient backend, BridgeConfig config, URI uri, Object listener,
             Map<String, List<String>> headers, List<String> subprotocols) throws InterruptedException {
         ClientUpgradeRequest upgrade = new ClientUpgradeRequest(uri);
         upgrade.setHeaders(headers);
@@ -74,34 +70,23 @@ public final class BackendConnector {
         Attempt attempt = new Attempt(backend, config);
         CompletableFuture<Session> future;
         try {
-            future = backend.client().connect(listener, upgrade, new JettyUpgradeListener() {
-                @Override
-                public void onHandshakeRequest(Request request) {
-                    attempt.requested(request);
-                }
-
-                @Override
-                public void onHandshakeResponse(Request request, Response response) {
-                    attempt.answered(response);
-                }
-            });
+            future = backend.client().connect(listener, upgrade, attempt);
         } catch (Exception e) {
             return Outcome.refused(HttpServletResponse.SC_BAD_GATEWAY, Map.of(), "Backend connection failed");
         }
-        Outcome refused = attempt.await(future);
+        Outcome<Session> refused = attempt.await(future);
         if (refused != null) {
             return refused;
         }
         Session session = future.join();
-        String chosen = session.getUpgradeResponse().getAcceptedSubProtocol();
-        return new Outcome(session, chosen == null || chosen.isEmpty() ? null : chosen, 101, Map.of(), null);
+        return Outcome.open(session, session.getUpgradeResponse().getAcceptedSubProtocol());
     }
 
     /**
      * Connects the relay's frame-level backend leg to {@code uri}: as {@link #connect}, with the leg told of
      * the end of each burst the backend sends where the connection can report it.
      */
-    public static CoreOutcome connect(BackendClient backend, BridgeConfig config, URI uri, BackendLeg leg,
+    public static Outcome<CoreSession> connect(BackendClient backend, BridgeConfig config, URI uri, BackendLeg leg,
             Map<String, List<String>> headers, List<String> subprotocols) throws InterruptedException {
         CoreClientUpgradeRequest upgrade = new CoreClientUpgradeRequest(backend.coreClient(), uri) {
             @Override
@@ -130,30 +115,19 @@ public final class BackendConnector {
         settings.setMaxBinaryMessageSize(Long.MAX_VALUE);
         upgrade.setConfiguration(settings);
         Attempt attempt = new Attempt(backend, config);
-        upgrade.addListener(new UpgradeListener() {
-            @Override
-            public void onHandshakeRequest(Request request) {
-                attempt.requested(request);
-            }
-
-            @Override
-            public void onHandshakeResponse(Request request, Response response) {
-                attempt.answered(response);
-            }
-        });
+        upgrade.addListener(attempt);
         CompletableFuture<CoreSession> future;
         try {
             future = backend.coreClient().connect(upgrade);
         } catch (Exception e) {
-            return new CoreOutcome(null, null, HttpServletResponse.SC_BAD_GATEWAY, Map.of(), "Backend connection failed");
+            return Outcome.refused(HttpServletResponse.SC_BAD_GATEWAY, Map.of(), "Backend connection failed");
         }
-        Outcome refused = attempt.await(future);
+        Outcome<CoreSession> refused = attempt.await(future);
         if (refused != null) {
-            return new CoreOutcome(null, null, refused.status(), refused.headers(), refused.message());
+            return refused;
         }
         CoreSession session = future.join();
-        String chosen = session.getNegotiatedSubProtocol();
-        return new CoreOutcome(session, chosen == null || chosen.isEmpty() ? null : chosen, 101, Map.of(), null);
+        return Outcome.open(session, session.getNegotiatedSubProtocol());
     }
 
     /**
@@ -161,7 +135,7 @@ public final class BackendConnector {
      * HttpClient's request timeout: that one stays scheduled for its full length after the handshake and
      * pins the finished session's objects.
      */
-    private static final class Attempt {
+    private static final class Attempt implements JettyUpgradeListener, UpgradeListener {
         private final BackendClient backend;
         private final BridgeConfig config;
         private final AtomicReference<Response> answer = new AtomicReference<>();
@@ -174,7 +148,8 @@ public final class BackendConnector {
             this.config = config;
         }
 
-        void requested(Request request) {
+        @Override
+        public void onHandshakeRequest(Request request) {
             AtomicBoolean committed = new AtomicBoolean();
             request.onRequestCommit(r -> committed.set(true));
             connectTimer.set(backend.scheduler().schedule(() -> {
@@ -188,12 +163,13 @@ public final class BackendConnector {
                     config.upgradeTimeout().toMillis(), TimeUnit.MILLISECONDS));
         }
 
-        void answered(Response response) {
+        @Override
+        public void onHandshakeResponse(Request request, Response response) {
             answer.set(response);
         }
 
         /** Waits for {@code future}: null once it holds a session, else the refusal to give the client. */
-        Outcome await(CompletableFuture<?> future) throws InterruptedException {
+        <S> Outcome<S> await(CompletableFuture<S> future) throws InterruptedException {
             try {
                 future.get(config.upgradeTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
                 return null;
@@ -215,7 +191,7 @@ public final class BackendConnector {
         }
     }
 
-    private static Outcome classify(Throwable failure, Response response, boolean connectTimedOut) {
+    private static <S> Outcome<S> classify(Throwable failure, Response response, boolean connectTimedOut) {
         if (response != null && response.getStatus() >= 400 && response.getStatus() <= 599) {
             Map<String, String> relayed = new LinkedHashMap<>();
             for (HttpField f : response.getHeaders()) {

@@ -2,12 +2,12 @@ package dev.wsbridge.server;
 
 import dev.wsbridge.backend.BackendClient;
 import dev.wsbridge.backend.BackendConnector;
-import dev.wsbridge.backend.BackendConnector.CoreOutcome;
 import dev.wsbridge.backend.BackendConnector.Outcome;
 import dev.wsbridge.backend.BackendUri;
 import dev.wsbridge.backend.ForwardedHeaders;
 import dev.wsbridge.bridge.Bridge;
 import dev.wsbridge.bridge.BridgeRegistry;
+import dev.wsbridge.bridge.Bridged;
 import dev.wsbridge.bridge.Relay;
 import dev.wsbridge.config.BridgeConfig;
 import dev.wsbridge.config.ConfigException;
@@ -22,6 +22,8 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.core.CoreSession;
 import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -134,23 +136,10 @@ public final class BridgeServlet extends HttpServlet {
     private void relay(HttpServletRequest req, HttpServletResponse resp, URI target, Runnable beforeInit)
             throws IOException {
         Relay relay = new Relay(config, backend.scheduler(), backend.bufferPool(), registry::closed);
-        registry.track(relay);
-        CoreOutcome outcome;
-        try {
-            outcome = BackendConnector.connect(backend, config, target, relay.backendLeg(), ForwardedHeaders.of(req),
-                    ForwardedHeaders.subprotocols(req));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            outcome = null;
-        } finally {
-            pendingHandshakes.release();
-        }
-        if (outcome == null || !outcome.connected()) {
-            registry.closed(relay);
-            int status = outcome == null ? HttpServletResponse.SC_SERVICE_UNAVAILABLE : outcome.status();
-            LOG.debug("[{}] {} refused: {} {}", relay.id(), target, status, outcome == null ? "interrupted" : outcome.message());
-            refuse(resp, status, outcome == null ? Map.of() : outcome.headers(),
-                    outcome == null ? "Interrupted" : outcome.message());
+        Outcome<CoreSession> outcome = connectOrRefuse(relay, resp, target,
+                () -> BackendConnector.connect(backend, config, target, relay.backendLeg(), ForwardedHeaders.of(req),
+                        ForwardedHeaders.subprotocols(req)));
+        if (outcome == null) {
             return;
         }
         try {
@@ -167,23 +156,10 @@ public final class BridgeServlet extends HttpServlet {
     /** Holds a reserved slot and a pending-handshake permit on entry; gives back what it does not use. */
     private void bridge(HttpServletRequest req, HttpServletResponse resp, URI target) throws IOException {
         Bridge bridge = new Bridge(config, backend.scheduler(), backend.executor(), registry::closed);
-        registry.track(bridge);
-        Outcome outcome;
-        try {
-            outcome = BackendConnector.connect(backend, config, target, bridge.backendListener(),
-                    ForwardedHeaders.of(req), ForwardedHeaders.subprotocols(req));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            outcome = null;
-        } finally {
-            pendingHandshakes.release();
-        }
-        if (outcome == null || !outcome.connected()) {
-            registry.closed(bridge);
-            int status = outcome == null ? HttpServletResponse.SC_SERVICE_UNAVAILABLE : outcome.status();
-            LOG.debug("[{}] {} refused: {} {}", bridge.id(), target, status, outcome == null ? "interrupted" : outcome.message());
-            refuse(resp, status, outcome == null ? Map.of() : outcome.headers(),
-                    outcome == null ? "Interrupted" : outcome.message());
+        Outcome<Session> outcome = connectOrRefuse(bridge, resp, target,
+                () -> BackendConnector.connect(backend, config, target, bridge.backendListener(), ForwardedHeaders.of(req),
+                        ForwardedHeaders.subprotocols(req)));
+        if (outcome == null) {
             return;
         }
         try {
@@ -194,6 +170,38 @@ public final class BridgeServlet extends HttpServlet {
                 refuse(resp, HttpServletResponse.SC_BAD_REQUEST, Map.of(), "WebSocket upgrade failed");
             }
         }
+    }
+
+    /** One backend connection attempt. */
+    private interface Connect<S> {
+        Outcome<S> connect() throws InterruptedException;
+    }
+
+    /**
+     * Tracks {@code session} and connects its backend, giving the pending-handshake permit back once the
+     * backend has answered; when it did not answer 101, refuses the client with the status it earns, gives
+     * the slot back and returns null.
+     */
+    private <S> Outcome<S> connectOrRefuse(Bridged session, HttpServletResponse resp, URI target, Connect<S> connect)
+            throws IOException {
+        registry.track(session);
+        Outcome<S> outcome;
+        try {
+            outcome = connect.connect();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            outcome = null;
+        } finally {
+            pendingHandshakes.release();
+        }
+        if (outcome != null && outcome.connected()) {
+            return outcome;
+        }
+        registry.closed(session);
+        int status = outcome == null ? HttpServletResponse.SC_SERVICE_UNAVAILABLE : outcome.status();
+        LOG.debug("[{}] {} refused: {} {}", session.id(), target, status, outcome == null ? "interrupted" : outcome.message());
+        refuse(resp, status, outcome == null ? Map.of() : outcome.headers(), outcome == null ? "Interrupted" : outcome.message());
+        return null;
     }
 
     private static void refuse(HttpServletResponse resp, int status, Map<String, String> headers, String message)
