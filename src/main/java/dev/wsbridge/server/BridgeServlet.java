@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.core.CoreSession;
 import java.util.concurrent.Semaphore;
@@ -45,6 +46,8 @@ public final class BridgeServlet extends HttpServlet {
     /** Whether the client leg runs on the Servlet API's upgrade (the relay) rather than Jakarta WebSocket (the bridge). */
     private transient boolean servletUpgrade;
     private transient Admission admission;
+    /** Leaves Jetty's graceful stop, on Jetty with the client leg on the Servlet upgrade; else null. */
+    private transient Runnable leaveGracefulStop;
 
     @Override
     public void init(ServletConfig servletConfig) throws ServletException {
@@ -87,6 +90,9 @@ public final class BridgeServlet extends HttpServlet {
             throw new ServletException("wsbridge route [" + route + "] could not start its backend client", e);
         }
         registry = new BridgeRegistry(config.maxSessions());
+        if (servletUpgrade && JettyUpgrade.isJetty(context)) {
+            leaveGracefulStop = JettyUpgrade.joinGracefulStop(context, () -> drainAll(route));
+        }
         admission = new Admission(config, registry, route);
         pendingHandshakes = admission.handshakePermits();
         LOG.info("wsbridge route [{}] ready: {}, client leg on [{}] by {}", route, config, context.getServerInfo(),
@@ -214,8 +220,29 @@ public final class BridgeServlet extends HttpServlet {
         resp.getOutputStream().write(body);
     }
 
+    /** Drains every session on a thread of its own, for Jetty's graceful stop; completes once all are closed. */
+    private CompletableFuture<Void> drainAll(String route) {
+        CompletableFuture<Void> drained = new CompletableFuture<>();
+        Thread drainer = new Thread(() -> {
+            try {
+                registry.shutdown(config.drainTimeout().toMillis(), config.closeTimeout().toMillis() + 1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                drained.complete(null);
+            }
+        }, "wsbridge-" + route + "-drain");
+        drainer.setDaemon(true);
+        drainer.start();
+        return drained;
+    }
+
     @Override
     public void destroy() {
+        if (leaveGracefulStop != null) {
+            leaveGracefulStop.run();
+            leaveGracefulStop = null;
+        }
         if (admission != null) {
             admission.close();
         }

@@ -7,6 +7,9 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.lang.reflect.Proxy;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
@@ -122,6 +125,47 @@ final class JettyUpgrade {
         } catch (ReflectiveOperationException | RuntimeException e) {
             LOG.warn("Could not drop the stale end of content of an upgraded Jetty connection; the client's frames"
                     + " may not be read", e);
+        }
+    }
+
+    /**
+     * Joins Jetty's graceful stop (the {@code graceful} module): on a stop, before Jetty closes its connectors,
+     * it calls {@code drain} and waits, at most its stop timeout, for the future it returns. Sessions on the
+     * Servlet upgrade are plain connections to Jetty, which would otherwise close them under the relay (the
+     * client would see the connection drop instead of 1001). Registered as a bean of the web application's
+     * context handler, through an implementation of Jetty's own {@code Graceful} interface made in Jetty's
+     * class loader.
+     *
+     * @return what leaves the graceful stop again (on undeploy), or {@code null} when this is not possible
+     */
+    static Runnable joinGracefulStop(ServletContext context, Supplier<CompletableFuture<Void>> drain) {
+        try {
+            Object handler = call(context, "getContextHandler");
+            ClassLoader jetty = handler.getClass().getClassLoader();
+            Class<?> graceful = Class.forName("org.eclipse.jetty.util.component.Graceful", false, jetty);
+            AtomicReference<CompletableFuture<Void>> draining = new AtomicReference<>();
+            Object bean = Proxy.newProxyInstance(jetty, new Class<?>[] {graceful}, (proxy, method, args) -> switch (method.getName()) {
+                case "shutdown" -> draining.updateAndGet(f -> f != null ? f : drain.get());
+                case "isShutdown" -> draining.get() != null;
+                case "hashCode" -> System.identityHashCode(proxy);
+                case "equals" -> proxy == args[0];
+                case "toString" -> "wsbridge graceful stop of " + context.getContextPath();
+                default -> throw new UnsupportedOperationException(method.getName());
+            });
+            Method addBean = handler.getClass().getMethod("addBean", Object.class);
+            Method removeBean = handler.getClass().getMethod("removeBean", Object.class);
+            addBean.invoke(handler, bean);
+            return () -> {
+                try {
+                    removeBean.invoke(handler, bean);
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    LOG.debug("Could not leave Jetty's graceful stop", e);
+                }
+            };
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            LOG.warn("Could not join Jetty's graceful stop: on a stop, open sessions may see their connection drop"
+                    + " instead of 1001", e);
+            return null;
         }
     }
 
