@@ -78,7 +78,7 @@ public final class BackendConnector {
         if (refused != null) {
             return refused;
         }
-        Session session = future.join();
+        Session session = future.getNow(null);
         return Outcome.open(session, session.getUpgradeResponse().getAcceptedSubProtocol());
     }
 
@@ -126,7 +126,7 @@ public final class BackendConnector {
         if (refused != null) {
             return refused;
         }
-        CoreSession session = future.join();
+        CoreSession session = future.getNow(null);
         return Outcome.open(session, session.getNegotiatedSubProtocol());
     }
 
@@ -168,7 +168,10 @@ public final class BackendConnector {
             answer.set(response);
         }
 
-        /** Waits for {@code future}: null once it holds a session, else the refusal to give the client. */
+        /**
+         * Waits for {@code future}, at most the upgrade timeout: null once it holds a session (then complete, so
+         * {@code getNow} takes it), else the refusal to give the client.
+         */
         <S> Outcome<S> await(CompletableFuture<S> future) throws InterruptedException {
             try {
                 future.get(config.upgradeTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);

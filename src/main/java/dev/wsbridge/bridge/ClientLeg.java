@@ -251,16 +251,23 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
                 releaseReadBuffer();
                 return;
             }
-            if (readBuffer == null) {
-                readBuffer = relay.pool().acquire(READ_BUFFER, false);
-            }
-            ByteBuffer buffer = readBuffer.getByteBuffer();
-            byte[] bytes = buffer.array();
-            int offset = buffer.arrayOffset();
+            byte[] bytes = null;
+            int offset = 0;
             int n;
             readLock.lock();
             try {
-                n = in.isReady() ? in.read(bytes, offset, buffer.capacity()) : NOT_READY;
+                if (in.isReady()) {
+                    // The buffer is taken from the pool only when there is something to read into it.
+                    if (readBuffer == null) {
+                        readBuffer = relay.pool().acquire(READ_BUFFER, false);
+                    }
+                    ByteBuffer buffer = readBuffer.getByteBuffer();
+                    bytes = buffer.array();
+                    offset = buffer.arrayOffset();
+                    n = in.read(bytes, offset, buffer.capacity());
+                } else {
+                    n = NOT_READY;
+                }
             } catch (IOException | RuntimeException e) {
                 readLock.unlock();
                 releaseReadBuffer();
@@ -399,7 +406,9 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
 
     /** The backend's burst ended: whatever was written since the last flush goes out now. */
     void flushBurst() {
-        LOG.trace("[{}] backend burst ended (dirty {}, writable {})", relay.id(), dirty, writable);
+        if (LOG.isTraceEnabled()) {
+            LOG.trace("[{}] backend burst ended (dirty {}, writable {})", relay.id(), dirty, writable);
+        }
         Throwable failure = null;
         synchronized (outLock) {
             if (!dirty || !writable || connectionClosed) {
@@ -418,7 +427,9 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
 
     @Override
     public void onWritePossible() {
-        LOG.trace("[{}] client writable (stash {}, waiting {}, dirty {})", relay.id(), stash != null, waiting != null, dirty);
+        if (LOG.isTraceEnabled()) {
+            LOG.trace("[{}] client writable (stash {}, waiting {}, dirty {})", relay.id(), stash != null, waiting != null, dirty);
+        }
         Callback resume = null;
         Callback dropped = null;
         Throwable failure = null;

@@ -316,18 +316,11 @@ public final class BridgeConfig {
             if (!m.matches()) {
                 throw bad(name, v, "a size such as 65536, 64KiB, 16MiB or 1GiB");
             }
-            long n = Long.parseLong(m.group(1));
-            String unit = m.group(2) == null ? "B" : m.group(2);
-            int shift = switch (unit) {
-                case "KiB" -> 10;
-                case "MiB" -> 20;
-                case "GiB" -> 30;
-                default -> 0;
-            };
-            if (n == 0 || n > (Long.MAX_VALUE >> shift)) {
+            long n = bytes(name, v, m, "a size greater than zero such as 64KiB or 16MiB");
+            if (n == 0) {
                 throw bad(name, v, "a size greater than zero such as 64KiB or 16MiB");
             }
-            return n << shift;
+            return n;
         }
 
         int positiveInt(String name) {
@@ -365,6 +358,11 @@ public final class BridgeConfig {
             if (!m.matches()) {
                 throw bad(name, v, expected);
             }
+            return HeapReserve.bytes(bytes(name, v, m, expected));
+        }
+
+        /** The bytes a matched {@link #SIZE} stands for; past {@code Long.MAX_VALUE}, a refusal saying {@code expected}. */
+        private static long bytes(String name, String v, Matcher m, String expected) {
             long n = Long.parseLong(m.group(1));
             String unit = m.group(2) == null ? "B" : m.group(2);
             int shift = switch (unit) {
@@ -376,7 +374,7 @@ public final class BridgeConfig {
             if (n > (Long.MAX_VALUE >> shift)) {
                 throw bad(name, v, expected);
             }
-            return HeapReserve.bytes(n << shift);
+            return n << shift;
         }
 
         List<String> origins(String name) {
