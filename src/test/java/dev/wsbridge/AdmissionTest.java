@@ -125,7 +125,7 @@ class AdmissionTest extends ContainerSuite {
             CompletableFuture<Head> second = async("/wsapp/b");
             CompletableFuture<Head> third = async("/wsapp/c");
 
-            Head refused = (Head) Await.get(CompletableFuture.anyOf(second, third), 30);
+            Head refused = (Head) Await.get(CompletableFuture.anyOf(second, third), 60);
 
             assertEquals(503, refused.status());
             assertEquals("Too many handshakes waiting for the backend\n", refused.body());

@@ -23,7 +23,8 @@ public final class Await {
         } catch (ExecutionException e) {
             throw new AssertionError("failed: " + e.getCause(), e.getCause());
         } catch (TimeoutException e) {
-            throw new AssertionError("nothing within " + seconds + " s");
+            System.err.println("nothing within " + seconds + " s; threads then:\n" + threads());
+            throw new AssertionError("nothing within " + seconds + " s (threads on stderr)");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
@@ -50,5 +51,18 @@ public final class Await {
                 throw new AssertionError(e);
             }
         }
+    }
+
+    /** Every live thread's name, state and top frames: what a wait that timed out was waiting behind. */
+    static String threads() {
+        StringBuilder b = new StringBuilder();
+        for (java.lang.management.ThreadInfo t : java.lang.management.ManagementFactory.getThreadMXBean().dumpAllThreads(false, false)) {
+            b.append('"').append(t.getThreadName()).append("\" ").append(t.getThreadState()).append('\n');
+            StackTraceElement[] stack = t.getStackTrace();
+            for (int i = 0; i < Math.min(stack.length, 12); i++) {
+                b.append("    at ").append(stack[i]).append('\n');
+            }
+        }
+        return b.toString();
     }
 }
