@@ -1,6 +1,7 @@
 package dev.wsbridge;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wsbridge.support.Await;
@@ -121,6 +122,23 @@ class CloseMappingTest extends ContainerSuite {
         open(Map.of("idleTimeout", "1s"));
         assertEquals(1001, clientPeer.closed().code());
         assertEquals(1001, backendPeer.closed().code());
+    }
+
+    /**
+     * The route's idleTimeout governs a session, not the connector's: Jetty's connectors time out connections
+     * idle for 30 s by default, and one that took a WebSocket over must not drop it without a close frame (nor
+     * one whose backend stopped reading, which is as quiet to the connector).
+     */
+    @Test
+    void sessionsOutliveTheConnectorsIdleTimeout() throws Exception {
+        start(Map.of(), java.time.Duration.ofMillis(500));
+        clientPeer = client.connect(container.wss("/wsapp/s"));
+        backendPeer = backend.session();
+        Thread.sleep(1500);
+        clientPeer.send("after a quiet while");
+        assertEquals("after a quiet while", clientPeer.nextText());
+        assertFalse(clientPeer.isClosed());
+        assertFalse(backendPeer.isClosed());
     }
 
     @Test

@@ -27,10 +27,18 @@ abstract class ContainerSuite {
 
     /** Starts backend, container (init-params as web.xml gives them; proxyTo defaults to the backend) and client. */
     void start(Map<String, String> params) throws Exception {
+        start(params, null);
+    }
+
+    /** As {@link #start(Map)}, with the container's connectors timing idle connections out after {@code connectorIdle}. */
+    void start(Map<String, String> params, java.time.Duration connectorIdle) throws Exception {
         backend = new ScriptedBackend();
         Map<String, String> init = new HashMap<>(params);
         init.putIfAbsent("proxyTo", backend.uri().toString());
         container = kind.create();
+        if (connectorIdle != null) {
+            container.connectorIdleTimeout(connectorIdle);
+        }
         container.start(init, Map.of());
         client = new TestClient();
     }

@@ -115,7 +115,7 @@ public final class BridgeServlet extends HttpServlet {
             refuse(resp, HttpServletResponse.SC_BAD_REQUEST, Map.of(), e.getMessage());
             return;
         }
-        Runnable beforeInit = servletUpgrade ? ServletUpgrader.prepare(getServletContext(), req) : null;
+        Runnable beforeInit = servletUpgrade ? ServletUpgrader.prepare(getServletContext(), req, config) : null;
         if (servletUpgrade && beforeInit == null) {
             if (upgrader == null) {
                 LOG.warn("wsbridge route [{}]: [{}] cannot take this connection over with its Servlet upgrade, and"

@@ -50,11 +50,16 @@ final class JettyUpgrade {
     private final AtomicReference<?> streamOfConnection;
     private final Field chunk;
     private final Object endOfStream;
+    private final Object endPoint;
+    private final Method setIdleTimeout;
 
-    private JettyUpgrade(AtomicReference<?> streamOfConnection, Field chunk, Object endOfStream) {
+    private JettyUpgrade(AtomicReference<?> streamOfConnection, Field chunk, Object endOfStream, Object endPoint,
+            Method setIdleTimeout) {
         this.streamOfConnection = streamOfConnection;
         this.chunk = chunk;
         this.endOfStream = endOfStream;
+        this.endPoint = endPoint;
+        this.setIdleTimeout = setIdleTimeout;
     }
 
     /** Whether the container is Jetty, of any version. */
@@ -103,7 +108,10 @@ final class JettyUpgrade {
             if (!Modifier.isStatic(eof.getModifiers())) {
                 throw new NoSuchFieldException(END_OF_STREAM + " of " + chunk.getType().getName() + " is not static");
             }
-            return new JettyUpgrade(streamOfConnection, chunk, eof.get(null));
+            Object endPoint = call(connection, "getEndPoint");
+            Method setIdleTimeout = endPoint.getClass().getMethod("setIdleTimeout", long.class);
+            setIdleTimeout.setAccessible(true);
+            return new JettyUpgrade(streamOfConnection, chunk, eof.get(null), endPoint, setIdleTimeout);
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             LOG.debug("Jetty's connection behind [{}] is not the one the Servlet upgrade can be mended on", unwrapped, e);
             return null;
@@ -125,6 +133,22 @@ final class JettyUpgrade {
         } catch (ReflectiveOperationException | RuntimeException e) {
             LOG.warn("Could not drop the stale end of content of an upgraded Jetty connection; the client's frames"
                     + " may not be read", e);
+        }
+    }
+
+    /**
+     * Gives the upgraded connection's end point (the TLS or plain connection to the client) the session's idle
+     * timeout instead of the connector's (Jetty's default: 30 s), as Jetty's own WebSocket does: the connector's
+     * would otherwise drop a quiet session, or one whose backend stopped reading, without a close frame. The
+     * relay's own idle timer ends a quiet session first, with 1001 both ways; this is its backstop.
+     *
+     * @param millis 0 for none
+     */
+    void idleTimeout(long millis) {
+        try {
+            setIdleTimeout.invoke(endPoint, millis);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.warn("Could not set the idle timeout of an upgraded Jetty connection; the connector's applies", e);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.wsbridge.server;
 
 import dev.wsbridge.bridge.ClientLeg;
 import dev.wsbridge.bridge.Relay;
+import dev.wsbridge.config.BridgeConfig;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -28,6 +29,9 @@ final class ServletUpgrader {
     private ServletUpgrader() {
     }
 
+    /** How long after the relay's own idle and close timers the container's idle timeout may drop a connection. */
+    private static final long BACKSTOP_MARGIN_MILLIS = 1000;
+
     /** Whether this container carries a WebSocket over the Servlet API's upgrade. */
     static boolean supported(ServletContext context) {
         String server = context.getServerInfo() == null ? "" : context.getServerInfo().toLowerCase(Locale.ROOT);
@@ -39,12 +43,20 @@ final class ServletUpgrader {
      * when the Servlet upgrade cannot carry this request's WebSocket; asks before anything is connected or
      * committed, so that the caller can still choose another route.
      */
-    static Runnable prepare(ServletContext context, HttpServletRequest req) {
+    static Runnable prepare(ServletContext context, HttpServletRequest req, BridgeConfig config) {
         if (!JettyUpgrade.isJetty(context)) {
             return NOTHING;
         }
         JettyUpgrade jetty = JettyUpgrade.capture(req);
-        return jetty == null ? null : jetty::dropStaleEndOfStream;
+        if (jetty == null) {
+            return null;
+        }
+        long idle = config.idleTimeout().toMillis();
+        long backstop = idle <= 0 ? 0 : idle + config.closeTimeout().toMillis() + BACKSTOP_MARGIN_MILLIS;
+        return () -> {
+            jetty.dropStaleEndOfStream();
+            jetty.idleTimeout(backstop);
+        };
     }
 
     /**

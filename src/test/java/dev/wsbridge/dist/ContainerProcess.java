@@ -81,6 +81,12 @@ abstract class ContainerProcess implements AutoCloseable {
         return this;
     }
 
+    /** Adds a JVM option to the container JVM, after its defaults (so {@code -Xmx512m} replaces theirs). */
+    ContainerProcess jvmOption(String option) {
+        systemProperties.add(option);
+        return this;
+    }
+
     /** Copies {@code war} into {@code webapps/} as {@code name.war} ({@code ROOT} is the root context). */
     void deploy(String name, Path war) throws IOException {
         Files.createDirectories(webapps());

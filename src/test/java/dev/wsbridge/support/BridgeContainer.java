@@ -41,6 +41,12 @@ public interface BridgeContainer extends AutoCloseable {
         void deploy(ServerContainer container) throws DeploymentException;
     }
 
+    /**
+     * The idle timeout of the container's connectors, to be set before starting (a container's default when never
+     * set): Jetty's {@code idleTimeout}, Tomcat's {@code connectionTimeout} and {@code keepAliveTimeout}.
+     */
+    void connectorIdleTimeout(java.time.Duration timeout);
+
     int tlsPort();
 
     int plainPort();

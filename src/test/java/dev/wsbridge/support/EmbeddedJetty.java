@@ -17,6 +17,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 /** The servlet in embedded Jetty 12 (ee10), with Jetty's Jakarta WebSocket implementation. */
 final class EmbeddedJetty implements BridgeContainer {
 
+    private java.time.Duration connectorIdleTimeout;
+
     private Server server;
     private ServerConnector tls;
     private ServerConnector plain;
@@ -54,6 +56,11 @@ final class EmbeddedJetty implements BridgeContainer {
         server.start();
     }
 
+    @Override
+    public void connectorIdleTimeout(java.time.Duration timeout) {
+        connectorIdleTimeout = timeout;
+    }
+
     /** A fresh Jetty server with its plain and TLS connectors. */
     private void connectors() {
         QueuedThreadPool threads = new QueuedThreadPool();
@@ -68,6 +75,10 @@ final class EmbeddedJetty implements BridgeContainer {
                 new HttpConnectionFactory(https));
         tls.setHost("127.0.0.1");
         tls.setPort(0);
+        if (connectorIdleTimeout != null) {
+            plain.setIdleTimeout(connectorIdleTimeout.toMillis());
+            tls.setIdleTimeout(connectorIdleTimeout.toMillis());
+        }
         server.addConnector(plain);
         server.addConnector(tls);
     }

@@ -20,6 +20,8 @@ import org.apache.tomcat.websocket.server.WsSci;
 /** The servlet in embedded Tomcat, with Tomcat's own Jakarta WebSocket implementation. */
 final class EmbeddedTomcat implements BridgeContainer {
 
+    private java.time.Duration connectorIdleTimeout;
+
     private Tomcat tomcat;
     private Connector tls;
     private Connector plain;
@@ -58,6 +60,11 @@ final class EmbeddedTomcat implements BridgeContainer {
         tomcat.start();
     }
 
+    @Override
+    public void connectorIdleTimeout(java.time.Duration timeout) {
+        connectorIdleTimeout = timeout;
+    }
+
     /** A fresh Tomcat with its plain and TLS connectors; returns its base directory. */
     private Path connectors() throws Exception {
         Path base = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "tomcat");
@@ -82,6 +89,12 @@ final class EmbeddedTomcat implements BridgeContainer {
         ssl.addCertificate(cert);
         tls.addSslHostConfig(ssl);
         tomcat.getService().addConnector(tls);
+        if (connectorIdleTimeout != null) {
+            for (Connector c : new Connector[] {plain, tls}) {
+                c.setProperty("connectionTimeout", Long.toString(connectorIdleTimeout.toMillis()));
+                c.setProperty("keepAliveTimeout", Long.toString(connectorIdleTimeout.toMillis()));
+            }
+        }
         return base;
     }
 
