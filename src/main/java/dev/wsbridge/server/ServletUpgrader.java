@@ -56,6 +56,11 @@ final class ServletUpgrader {
         return () -> {
             jetty.dropStaleEndOfStream();
             jetty.idleTimeout(backstop);
+            // Jetty carries the upgraded connection in an asynchronous request (30 s by default), which would
+            // end the session when it times out: the session's own timers govern it instead.
+            if (req.isAsyncStarted()) {
+                req.getAsyncContext().setTimeout(0);
+            }
         };
     }
 

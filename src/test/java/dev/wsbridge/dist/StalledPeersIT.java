@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wsbridge.support.Await;
 import dev.wsbridge.support.Peer;
-import dev.wsbridge.support.RawClient;
 import dev.wsbridge.support.TestTls;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -47,7 +46,7 @@ import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * A thousand sessions whose backend, or whose clients, stopped reading, in the real Tomcat 10.1 and Jetty 12.1
+ * Hundreds of sessions (a thousand on request) whose backend, or whose clients, stopped reading, in the real Tomcat 10.1 and Jetty 12.1
  * with their stock thread pools and {@code -Xmx512m}: while they are stalled a plain request and a new session
  * are still answered and no container thread waits inside the WAR; once the stalled peers vanish (their TCP
  * connections dropped without a close frame) every session is released within {@code closeTimeout}, with
@@ -58,13 +57,17 @@ import org.junit.jupiter.params.provider.MethodSource;
 @MethodSource("relayDistributions")
 class StalledPeersIT {
 
-    private static final int SESSIONS = Integer.getInteger("it.stalledSessions", 1000);
+    /** 500 in the build, to keep it short; {@code -Dit.stalledSessions=1000} for the figure the README gives. */
+    private static final int SESSIONS = Integer.getInteger("it.stalledSessions", 500);
     private static final int MESSAGE = 64 * 1024;
     private static final byte[] BYTES = new byte[MESSAGE];
     /** The WAR's default closeTimeout: the bound on releasing sessions once their peers vanished. */
     private static final int CLOSE_TIMEOUT_SECONDS = 5;
-    /** Beyond closeTimeout, for a 2-core machine running a thousand TLS sessions, container and peers. */
-    private static final int RELEASE_SLACK_SECONDS = 10;
+    /**
+     * Beyond closeTimeout, for a 2-core machine running the sessions' TLS in the container and in their peers: the
+     * bound that tells "released" from "left to the connector's idle timeout" (the time taken is printed).
+     */
+    private static final int RELEASE_SLACK_SECONDS = 20;
     /** Socket buffers of the test's peers: what fills before a peer is stalled, kept small to keep the test short. */
     private static final int PEER_SOCKET_BUFFER = 64 * 1024;
 
@@ -209,10 +212,9 @@ class StalledPeersIT {
      */
     private Footprint stillServing(String state) throws Exception {
         long t0 = System.nanoTime();
-        RawClient.Head page = RawClient.tls(container.port(),
-                "GET /index.html HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        int page = container.get("/index.html", Map.of()).statusCode();
         long pageMicros = (System.nanoTime() - t0) / 1000;
-        assertEquals(200, page.status(), state);
+        assertEquals(200, page, state);
 
         t0 = System.nanoTime();
         Peer echo = new Peer();
