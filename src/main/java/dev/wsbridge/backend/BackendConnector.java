@@ -149,6 +149,14 @@ public final class BackendConnector {
         upgrade.setConfiguration(settings);
         Attempt attempt = new Attempt(backend, config, deadlineNanos);
         upgrade.addListener(attempt);
+        // The timers start when the request is queued, before its connection is opened: the upgrade listener
+        // hears of the request only once a connection is there, so a connect that hangs would escape them.
+        upgrade.listener(new Request.Listener() {
+            @Override
+            public void onQueued(Request request) {
+                attempt.startTimers(request);
+            }
+        });
         CompletableFuture<CoreSession> future;
         try {
             future = backend.coreClient().connect(upgrade);
@@ -192,6 +200,14 @@ public final class BackendConnector {
 
         @Override
         public void onHandshakeRequest(Request request) {
+            startTimers(request);
+        }
+
+        /** Starts the connect and upgrade timers of {@code request}, once. */
+        void startTimers(Request request) {
+            if (connectTimer.get() != null) {
+                return;
+            }
             // Committed: the request head went out, so the TCP connect and any TLS handshake succeeded.
             request.onRequestCommit(r -> committed.set(true));
             connectTimer.set(backend.scheduler().schedule(() -> {

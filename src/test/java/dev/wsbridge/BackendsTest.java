@@ -1,0 +1,337 @@
+package dev.wsbridge;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.wsbridge.backend.BackendMXBean;
+import dev.wsbridge.support.Await;
+import dev.wsbridge.support.LogCapture;
+import dev.wsbridge.support.Peer;
+import dev.wsbridge.support.RawBackend;
+import dev.wsbridge.support.RawClient;
+import dev.wsbridge.support.RawClient.Head;
+import dev.wsbridge.support.ScriptedBackend;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.logging.Level;
+import java.util.stream.Collectors;
+import javax.management.JMX;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Several backends on one route: how sessions are spread, failover before the client is answered, passive
+ * health, and draining over JMX. Three real backends on port 0 behind the route in a real container.
+ */
+class BackendsTest extends ContainerSuite {
+
+    private final List<AutoCloseable> closing = new ArrayList<>();
+
+    @AfterEach
+    void closeBackends() throws Exception {
+        for (AutoCloseable c : closing) {
+            c.close();
+        }
+    }
+
+    private ScriptedBackend newBackend() throws Exception {
+        ScriptedBackend b = new ScriptedBackend();
+        closing.add(b);
+        return b;
+    }
+
+    private static String list(Object... backends) {
+        return java.util.Arrays.stream(backends).map(Object::toString).collect(Collectors.joining(", "));
+    }
+
+    private Head handshake(String path, String... extra) throws Exception {
+        return RawClient.tls(container.tlsPort(), RawClient.upgrade(path, "localhost:" + container.tlsPort(), extra));
+    }
+
+    private static BackendMXBean jmx(URI backend) throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        Set<ObjectName> names = server.queryNames(new ObjectName("dev.wsbridge:type=Backend,route=\"wsapp\",backend="
+                + ObjectName.quote(backend.toString()) + ",*"), null);
+        assertEquals(1, names.size(), "MBeans of " + backend + ": " + names);
+        return JMX.newMXBeanProxy(server, names.iterator().next(), BackendMXBean.class);
+    }
+
+    @Test
+    void weightedRoundRobinGivesEachBackendItsShare() throws Exception {
+        ScriptedBackend b1 = newBackend();
+        ScriptedBackend b2 = newBackend();
+        ScriptedBackend b3 = newBackend();
+        start(Map.of("proxyTo", b1.uri() + ", " + b2.uri() + " weight=2, " + b3.uri() + " weight=3"));
+
+        for (int i = 0; i < 12; i++) {
+            assertEquals(101, handshake("/wsapp/rr" + i).status());
+        }
+
+        assertEquals(List.of(2, 4, 6), List.of(b1.handshakeCount(), b2.handshakeCount(), b3.handshakeCount()));
+        assertEquals(0, backend.handshakeCount());
+        assertEquals(4, jmx(b2.uri()).getHandshakes());
+        assertEquals(4, jmx(b2.uri()).getSessions());
+    }
+
+    @Test
+    void backendRefusingConnectionsIsSkippedWithNoClientError() throws Exception {
+        ScriptedBackend b2 = newBackend();
+        ScriptedBackend b3 = newBackend();
+        URI refused = RawBackend.refusedUri();
+        try (LogCapture log = new LogCapture("dev.wsbridge.backend")) {
+            start(Map.of("proxyTo", list(refused, b2.uri(), b3.uri())));
+
+            for (int i = 0; i < 9; i++) {
+                assertEquals(101, handshake("/wsapp/s" + i).status());
+            }
+
+            assertEquals(9, b2.handshakeCount() + b3.handshakeCount());
+            assertTrue(jmx(refused).getFailures() >= 1);
+            assertEquals("down", jmx(refused).getState());
+            assertTrue(log.has(Level.INFO, "backend [" + refused + "] down after 3 failed connections in a row"),
+                    log.lines().toString());
+        }
+    }
+
+    @Test
+    void backendWhoseConnectHangsIsGivenUpWithinTheBudget() throws Exception {
+        ScriptedBackend b2 = newBackend();
+        try (ConnectHangs hanging = new ConnectHangs()) {
+            start(Map.of("proxyTo", list(hanging.uri(), b2.uri()), "connectTimeout", "500ms", "upgradeTimeout", "5s"));
+
+            assertEquals(101, handshake("/wsapp/first").status());
+
+            assertEquals("/first", b2.handshake().pathAndQuery());
+            assertEquals(1, jmx(hanging.uri()).getFailures());
+        }
+    }
+
+    @Test
+    void allBackendsDownGives503WithRetryAfter() throws Exception {
+        start(Map.of("proxyTo", list(RawBackend.refusedUri(), RawBackend.refusedUri()), "passiveHealthCooldown", "7s"));
+
+        Head tried = handshake("/wsapp/x");
+        assertEquals(503, tried.status());
+        assertEquals("7", tried.header("Retry-After"));
+    }
+
+    @Test
+    void backendAnswerEndsTheChoiceWithoutFailover() throws Exception {
+        ScriptedBackend b1 = newBackend();
+        ScriptedBackend b2 = newBackend();
+        b1.refuse(403, Map.of());
+        start(Map.of("proxyTo", list(b1.uri(), b2.uri())));
+
+        assertEquals(403, handshake("/wsapp/x").status());
+
+        assertEquals(1, b1.handshakeCount());
+        assertEquals(0, b2.handshakeCount());
+        assertEquals("up", jmx(b1.uri()).getState());
+    }
+
+    @Test
+    void sessionAfterAFailoverRelaysAndEndsWithTheBackendsCloseCode() throws Exception {
+        ScriptedBackend b2 = newBackend();
+        start(Map.of("proxyTo", list(RawBackend.refusedUri(), b2.uri())));
+
+        Peer c = client.connect(container.wss("/wsapp/after"));
+        Peer b = b2.session();
+        c.send("hello");
+        assertEquals("hello", c.nextText());
+        b.close(4000, "bye");
+
+        Peer.Closed closed = c.closed();
+        assertEquals(4000, closed.code());
+        assertEquals("bye", closed.reason());
+    }
+
+    @Test
+    void hashKeepsEachKeyOnOneBackendAndMovesOnlyTheDrainedBackendsKeys() throws Exception {
+        ScriptedBackend[] bs = {newBackend(), newBackend(), newBackend()};
+        start(Map.of("proxyTo", list(bs[0].uri(), bs[1].uri(), bs[2].uri()), "balancer", "hash", "hashKey", "header:X-User"));
+
+        Map<String, Integer> placed = place(bs, 24);
+        assertEquals(placed, place(bs, 24), "a key changed backend while all were up");
+        int drained = placed.get("user0");
+        assertTrue(placed.values().stream().distinct().count() > 1, "every key on one backend: " + placed);
+
+        jmx(bs[drained].uri()).drain();
+        Map<String, Integer> without = place(bs, 24);
+        for (Map.Entry<String, Integer> e : placed.entrySet()) {
+            if (e.getValue() == drained) {
+                assertTrue(without.get(e.getKey()) != drained, e.getKey() + " still on the drained backend");
+            } else {
+                assertEquals(e.getValue(), without.get(e.getKey()), e.getKey() + " moved though its backend stayed");
+            }
+        }
+
+        jmx(bs[drained].uri()).enable();
+        assertEquals(placed, place(bs, 24), "keys did not go back to their backend");
+    }
+
+    /** Handshakes for user0..user(n-1) once each; which backend (index) each reached. */
+    private Map<String, Integer> place(ScriptedBackend[] bs, int n) throws Exception {
+        Map<String, Integer> out = new HashMap<>();
+        int[] before = new int[bs.length];
+        for (int i = 0; i < bs.length; i++) {
+            before[i] = bs[i].handshakeCount();
+        }
+        for (int k = 0; k < n; k++) {
+            assertEquals(101, handshake("/wsapp/h", "X-User: user" + k).status());
+            for (int i = 0; i < bs.length; i++) {
+                if (bs[i].handshakeCount() > before[i]) {
+                    out.put("user" + k, i);
+                    before[i] = bs[i].handshakeCount();
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void leastSessionsSendsNewSessionsToTheEmptierBackendAfterScaling() throws Exception {
+        ScriptedBackend b1 = newBackend();
+        ScriptedBackend b2 = newBackend();
+        ScriptedBackend b3 = newBackend();
+        start(Map.of("proxyTo", list(b1.uri(), b2.uri(), b3.uri()), "balancer", "leastSessions"));
+        jmx(b3.uri()).drain();
+        List<Peer> open = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            open.add(client.connect(container.wss("/wsapp/before" + i)));
+        }
+        assertEquals(List.of(2, 2, 0), List.of(b1.handshakeCount(), b2.handshakeCount(), b3.handshakeCount()));
+
+        jmx(b3.uri()).enable();
+        for (int i = 0; i < 2; i++) {
+            open.add(client.connect(container.wss("/wsapp/after" + i)));
+        }
+
+        assertEquals(List.of(2, 2, 2), List.of(b1.handshakeCount(), b2.handshakeCount(), b3.handshakeCount()));
+        assertEquals(2, jmx(b3.uri()).getOpenSessions());
+        for (Peer p : open) {
+            p.send("still here");
+            assertEquals("still here", p.nextText());
+        }
+    }
+
+    @Test
+    void drainOverJmxStopsNewSessionsAndKeepsOpenOnes() throws Exception {
+        ScriptedBackend b1 = newBackend();
+        ScriptedBackend b2 = newBackend();
+        start(Map.of("proxyTo", list(b1.uri(), b2.uri())));
+        Peer onB1 = client.connect(container.wss("/wsapp/kept"));
+        Peer b1Session = b1.session();
+        BackendMXBean first = jmx(b1.uri());
+        assertEquals(1, first.getOpenSessions());
+
+        first.drain();
+        for (int i = 0; i < 3; i++) {
+            assertEquals(101, handshake("/wsapp/new" + i).status());
+        }
+
+        assertEquals("drained", first.getState());
+        assertEquals(1, b1.handshakeCount());
+        assertEquals(3, b2.handshakeCount());
+        onB1.send("through the drain");
+        assertEquals("through the drain", onB1.nextText());
+        onB1.close(1000, "done");
+        b1Session.closed();
+        Await.until("the drained backend's session counted out", 10, () -> first.getOpenSessions() == 0);
+
+        first.enable();
+        assertEquals(101, handshake("/wsapp/back").status());
+        assertEquals(101, handshake("/wsapp/back").status());
+        assertEquals(2, b1.handshakeCount(), "the enabled backend got none of the next two sessions");
+    }
+
+    @Test
+    void onlyBackendDrainedGives503() throws Exception {
+        start();
+        jmx(backend.uri()).drain();
+
+        Head head = handshake("/wsapp/x");
+
+        assertEquals(503, head.status());
+        assertNotNull(head.header("Retry-After"));
+        assertEquals(0, backend.handshakeCount());
+    }
+
+    @Test
+    void passiveHealthTakesABackendOutThenTriesItAgainAfterTheCooldown() throws Exception {
+        ScriptedBackend b1 = newBackend();
+        ScriptedBackend b2 = newBackend();
+        try (LogCapture log = new LogCapture("dev.wsbridge.backend")) {
+            URI first = b1.uri();
+            start(Map.of("proxyTo", list(first, b2.uri()), "passiveHealthFailures", "2", "passiveHealthCooldown", "1s"));
+            b1.stopListening();
+            for (int i = 0; i < 4; i++) {
+                assertEquals(101, handshake("/wsapp/down" + i).status());
+            }
+            assertEquals("down", jmx(first).getState());
+            assertTrue(log.has(Level.INFO, "backend [" + first + "] down after 2 failed connections in a row"),
+                    log.lines().toString());
+
+            b1.startListening();
+            Await.until("a trial handshake on the backend that came back", 10, () -> {
+                try {
+                    return handshake("/wsapp/trial").status() == 101 && b1.handshakeCount() > 0;
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+
+            assertEquals("up", jmx(first).getState());
+            assertTrue(log.has(Level.INFO, "backend [" + first + "] is back"), log.lines().toString());
+        }
+    }
+
+    /**
+     * A listening port whose accept queue is full, so a new connection's SYN is dropped and its connect hangs:
+     * the backend host that stopped answering.
+     */
+    static final class ConnectHangs implements AutoCloseable {
+        private final ServerSocket server;
+        private final List<Socket> fillers = new ArrayList<>();
+
+        ConnectHangs() throws IOException {
+            server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+            for (int i = 0; i < 16; i++) {
+                Socket s = new Socket();
+                try {
+                    s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()), 200);
+                    fillers.add(s);
+                } catch (SocketTimeoutException e) {
+                    s.close();
+                    return;
+                }
+            }
+            throw new IllegalStateException("the accept queue never filled");
+        }
+
+        URI uri() {
+            return URI.create("ws://127.0.0.1:" + server.getLocalPort() + "/");
+        }
+
+        @Override
+        public void close() throws IOException {
+            for (Socket s : fillers) {
+                s.close();
+            }
+            server.close();
+        }
+    }
+}
