@@ -70,6 +70,14 @@ public final class ScriptedBackend implements AutoCloseable {
         server = new Server(threads);
         connector = tls != null ? new ServerConnector(server, tls) : new ServerConnector(server);
         if (tls != null) {
+            // A backend whose certificate does not name the host it is reached by (host name verification off in
+            // the proxy) must still answer, as most backends would, rather than Jetty's 400 "Invalid SNI".
+            org.eclipse.jetty.server.SecureRequestCustomizer secure = connector
+                    .getConnectionFactory(org.eclipse.jetty.server.HttpConnectionFactory.class).getHttpConfiguration()
+                    .getCustomizer(org.eclipse.jetty.server.SecureRequestCustomizer.class);
+            if (secure != null) {
+                secure.setSniHostCheck(false);
+            }
             connector.getConnectionFactory(org.eclipse.jetty.server.SslConnectionFactory.class).addBean(
                     new org.eclipse.jetty.io.ssl.SslHandshakeListener() {
                         @Override
