@@ -299,6 +299,23 @@ class BackendsTest extends ContainerSuite {
         }
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+        "proxyTo  | ws://127.0.0.1:1/,, ws://127.0.0.1:2/",
+        "proxyTo  | ws://127.0.0.1:1/ weight=0, ws://127.0.0.1:2/",
+        "proxyTo  | ws://127.0.0.1:1/ weight=-1",
+        "balancer | fastest",
+    })
+    void badBackendParamStopsTheDeploymentNamingIt(String name, String value) throws Exception {
+        try (LogCapture log = new LogCapture("dev.wsbridge.server.RouteCheck")) {
+            start(Map.of(name, value));
+
+            assertTrue(!container.deployed());
+            assertTrue(log.has(Level.SEVERE, "init-param [" + name + "] has value [" + value + "]; expected"),
+                    log.lines().toString());
+        }
+    }
+
     /**
      * A listening port whose accept queue is full, so a new connection's SYN is dropped and its connect hangs:
      * the backend host that stopped answering.

@@ -541,7 +541,14 @@ public final class BridgeConfig {
                         throw bad(name, v, "a weight from 1 to 1000; [" + parts[1] + "] is not one");
                     }
                 }
-                BackendTarget target = backend(name, parts[0]);
+                BackendTarget target;
+                try {
+                    target = backend(name, parts[0]);
+                } catch (ConfigException e) {
+                    String m = e.getMessage();
+                    throw bad(name, v, "each backend as " + m.substring(m.indexOf("; expected ") + 11) + "; ["
+                            + parts[0] + "] is not one");
+                }
                 for (BackendMember m : out) {
                     if (m.target().equals(target)) {
                         throw bad(name, v, "each backend once; [" + target + "] is listed twice");
