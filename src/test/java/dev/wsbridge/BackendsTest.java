@@ -299,6 +299,69 @@ class BackendsTest extends ContainerSuite {
         }
     }
 
+    @Test
+    void activeWebSocketCheckTakesOutABackendThatFailsItAndPutsItBack() throws Exception {
+        ScriptedBackend b1 = newBackend();
+        ScriptedBackend b2 = newBackend();
+        try (LogCapture log = new LogCapture("dev.wsbridge.backend")) {
+            start(Map.of("proxyTo", list(b1.uri(), b2.uri()), "healthCheckPath", "/health", "healthCheckType", "websocket",
+                    "healthCheckInterval", "100ms", "healthCheckTimeout", "2s", "healthCheckRise", "2", "healthCheckFall", "2"));
+            Peer kept = client.connect(container.wss("/wsapp/kept"));
+            b1.session("/kept");
+
+            b1.refuse(503, Map.of());
+            Await.until("the failing backend taken out", 10, () -> state(b1).equals("check failed"));
+            for (int i = 0; i < 3; i++) {
+                assertEquals(101, handshake("/wsapp/while-out" + i).status());
+            }
+            assertEquals(0, sessionsOn(b1, "/while-out"));
+            assertEquals(3, sessionsOn(b2, "/while-out"));
+            kept.send("untouched");
+            assertEquals("untouched", kept.nextText());
+
+            b1.refuse(0, Map.of());
+            Await.until("the backend put back", 10, () -> state(b1).equals("up"));
+            assertTrue(log.has(Level.INFO, "backend [" + b1.uri() + "] is down: its health check failed"), log.lines().toString());
+            assertTrue(log.has(Level.INFO, "backend [" + b1.uri() + "] is up: its health check passed"), log.lines().toString());
+            assertTrue(sessionsOn(b1, "/health") > 0);
+        }
+    }
+
+    @Test
+    void activeHttpCheckPassesOn2xxAndFailsOtherwise() throws Exception {
+        com.sun.net.httpserver.HttpServer ok = com.sun.net.httpserver.HttpServer.create(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        java.util.concurrent.atomic.AtomicInteger gets = new java.util.concurrent.atomic.AtomicInteger();
+        ok.createContext("/health", exchange -> {
+            gets.incrementAndGet();
+            exchange.sendResponseHeaders(204, -1);
+            exchange.close();
+        });
+        ok.start();
+        closing.add(() -> ok.stop(0));
+        ScriptedBackend notFound = newBackend();
+        URI okUri = URI.create("ws://127.0.0.1:" + ok.getAddress().getPort() + "/");
+        start(Map.of("proxyTo", list(okUri, notFound.uri()), "healthCheckPath", "/health", "healthCheckInterval", "100ms",
+                "healthCheckFall", "1"));
+
+        Await.until("the backend answering 404 taken out", 10, () -> state(notFound).equals("check failed"));
+        Await.until("checks on the healthy backend", 10, () -> gets.get() >= 3);
+
+        assertEquals("up", jmx(okUri).getState());
+    }
+
+    private static String state(ScriptedBackend b) {
+        try {
+            return jmx(b.uri()).getState();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static long sessionsOn(ScriptedBackend b, String pathPrefix) {
+        return b.handshakes().stream().filter(h -> h.pathAndQuery().startsWith(pathPrefix)).count();
+    }
+
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
         "proxyTo  | ws://127.0.0.1:1/,, ws://127.0.0.1:2/",

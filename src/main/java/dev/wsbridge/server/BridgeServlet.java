@@ -5,6 +5,7 @@ import dev.wsbridge.backend.BackendConnector;
 import dev.wsbridge.backend.BackendConnector.Outcome;
 import dev.wsbridge.backend.BackendPool;
 import dev.wsbridge.backend.BackendTls;
+import dev.wsbridge.backend.HealthChecker;
 import dev.wsbridge.backend.BackendUri;
 import dev.wsbridge.backend.ForwardedHeaders;
 import dev.wsbridge.bridge.Bridge;
@@ -42,6 +43,7 @@ public final class BridgeServlet extends HttpServlet {
     private transient BridgeConfig config;
     private transient BackendClient backend;
     private transient BackendPool pool;
+    private transient HealthChecker healthChecker;
     private transient ClientUpgrader upgrader;
     private transient BridgeRegistry registry;
     private transient Semaphore pendingHandshakes;
@@ -105,6 +107,7 @@ public final class BridgeServlet extends HttpServlet {
         registry = new BridgeRegistry(config.maxSessions());
         pool = new BackendPool(route, config);
         pool.register(context.getContextPath());
+        healthChecker = HealthChecker.start(route, backend, config.backends().check(), pool);
         if (servletUpgrade && JettyUpgrade.isJetty(context)) {
             leaveGracefulStop = JettyUpgrade.joinGracefulStop(context, () -> drainAll(route));
         }
@@ -274,6 +277,9 @@ public final class BridgeServlet extends HttpServlet {
             } catch (RuntimeException e) {
                 LOG.warn("wsbridge route [{}]: closing sessions failed", getServletName(), e);
             }
+        }
+        if (healthChecker != null) {
+            healthChecker.stop();
         }
         if (pool != null) {
             pool.unregister();
