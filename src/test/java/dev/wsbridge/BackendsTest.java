@@ -108,6 +108,44 @@ class BackendsTest extends ContainerSuite {
     }
 
     @Test
+    void backendKilledUnderLoadFailsNoNewSession() throws Exception {
+        ScriptedBackend b1 = newBackend();
+        ScriptedBackend b2 = new ScriptedBackend();
+        ScriptedBackend b3 = newBackend();
+        start(Map.of("proxyTo", list(b1.uri(), b2.uri(), b3.uri())));
+        int threads = 4;
+        int each = 25;
+        java.util.concurrent.ExecutorService load = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        java.util.concurrent.CountDownLatch underWay = new java.util.concurrent.CountDownLatch(threads * 5);
+        List<java.util.concurrent.Future<List<Integer>>> results = new ArrayList<>();
+        try {
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                results.add(load.submit(() -> {
+                    List<Integer> statuses = new ArrayList<>();
+                    for (int i = 0; i < each; i++) {
+                        statuses.add(handshake("/wsapp/load" + thread + "-" + i).status());
+                        underWay.countDown();
+                    }
+                    return statuses;
+                }));
+            }
+            assertTrue(underWay.await(30, java.util.concurrent.TimeUnit.SECONDS), "load did not get going");
+            b2.close();
+
+            List<Integer> all = new ArrayList<>();
+            for (java.util.concurrent.Future<List<Integer>> r : results) {
+                all.addAll(Await.get(r, 60));
+            }
+            assertEquals(threads * each, all.size());
+            assertEquals(List.of(101), all.stream().distinct().toList(), "statuses: " + all.stream()
+                    .collect(Collectors.groupingBy(s -> s, Collectors.counting())));
+        } finally {
+            load.shutdownNow();
+        }
+    }
+
+    @Test
     void backendWhoseConnectHangsIsGivenUpWithinTheBudget() throws Exception {
         ScriptedBackend b2 = newBackend();
         try (ConnectHangs hanging = new ConnectHangs()) {
@@ -164,13 +202,13 @@ class BackendsTest extends ContainerSuite {
         ScriptedBackend[] bs = {newBackend(), newBackend(), newBackend()};
         start(Map.of("proxyTo", list(bs[0].uri(), bs[1].uri(), bs[2].uri()), "balancer", "hash", "hashKey", "header:X-User"));
 
-        Map<String, Integer> placed = place(bs, 24);
-        assertEquals(placed, place(bs, 24), "a key changed backend while all were up");
+        Map<String, Integer> placed = place(bs, 12);
+        assertEquals(placed, place(bs, 12), "a key changed backend while all were up");
         int drained = placed.get("user0");
         assertTrue(placed.values().stream().distinct().count() > 1, "every key on one backend: " + placed);
 
         jmx(bs[drained].uri()).drain();
-        Map<String, Integer> without = place(bs, 24);
+        Map<String, Integer> without = place(bs, 12);
         for (Map.Entry<String, Integer> e : placed.entrySet()) {
             if (e.getValue() == drained) {
                 assertTrue(without.get(e.getKey()) != drained, e.getKey() + " still on the drained backend");
@@ -180,7 +218,7 @@ class BackendsTest extends ContainerSuite {
         }
 
         jmx(bs[drained].uri()).enable();
-        assertEquals(placed, place(bs, 24), "keys did not go back to their backend");
+        assertEquals(placed, place(bs, 12), "keys did not go back to their backend");
     }
 
     /** Handshakes for user0..user(n-1) once each; which backend (index) each reached. */

@@ -108,7 +108,7 @@ public final class BackendPool {
                 return outcome;
             }
             backend.sessionEnded();
-            if (outcome.stage() != Stage.CONNECT || backends.size() == 1) {
+            if (!retryable(outcome) || backends.size() == 1) {
                 return outcome;
             }
             LOG.debug("wsbridge route [{}]: backend [{}] failed ({} {}), trying the next", route, backend.target(),
@@ -120,6 +120,25 @@ public final class BackendPool {
         }
         return Outcome.refused(HttpServletResponse.SC_SERVICE_UNAVAILABLE, retryAfter,
                 last == null ? "No backend available" : "No backend could be reached");
+    }
+
+    /**
+     * Whether another backend may be tried after {@code outcome}: the backend never saw the request (connect
+     * refused or timed out, TLS failed), or it took the request and dropped the connection without an HTTP
+     * answer (it died with the handshake in flight). Never once it answered, and never after a timeout, which
+     * has spent the budget.
+     */
+    private static boolean retryable(Outcome<?> outcome) {
+        return outcome.stage() == Stage.CONNECT
+                || (outcome.stage() == Stage.REQUEST && outcome.status() == HttpServletResponse.SC_BAD_GATEWAY);
+    }
+
+    /**
+     * The backends that may take a new session from {@code req} now, in the order to try them: the balancer's
+     * choice first. HTTP requests of a route use it too, so the hash sends a client's polls where its upgrade goes.
+     */
+    public List<Backend> candidates(HttpServletRequest req) {
+        return order(req, System.nanoTime());
     }
 
     /** The eligible backends at {@code now}, in the order the balancer tries them. */
