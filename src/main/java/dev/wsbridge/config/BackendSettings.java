@@ -118,7 +118,7 @@ public record BackendSettings(List<BackendMember> members, Balancer balancer, Ha
 
     @Override
     public String toString() {
-        return "backends=" + members + ", balancer=" + balancer.param() + (balancer == Balancer.HASH ? " on " + hashKey : "")
+        return "balancer=" + balancer.param() + (balancer == Balancer.HASH ? " on " + hashKey : "")
                 + ", passiveHealth=" + (passiveFailures == 0 ? "off" : passiveFailures + " failures, " + passiveCooldown)
                 + ", healthCheck=" + (check == null ? "off" : check) + ", " + tls;
     }

@@ -106,13 +106,14 @@ public final class BridgeServlet extends HttpServlet {
         }
         registry = new BridgeRegistry(config.maxSessions());
         pool = new BackendPool(route, config);
-        pool.register(context.getContextPath());
-        healthChecker = HealthChecker.start(route, backend, config.backends().check(), pool);
         if (servletUpgrade && JettyUpgrade.isJetty(context)) {
             leaveGracefulStop = JettyUpgrade.joinGracefulStop(context, () -> drainAll(route));
         }
         admission = new Admission(config, registry, route);
         pendingHandshakes = admission.handshakePermits();
+        // Last, so an init that failed leaves no MBean and no check running.
+        pool.register(context.getContextPath());
+        healthChecker = HealthChecker.start(route, backend, config.backends().check(), pool);
         LOG.info("wsbridge route [{}] ready: {}, client leg on [{}] by {}", route, config, context.getServerInfo(),
                 !servletUpgrade ? "Jakarta WebSocket" : upgrader == null ? "Servlet upgrade"
                         : "Servlet upgrade (Jakarta WebSocket where that cannot be used)");
