@@ -1,6 +1,7 @@
 package dev.wsbridge;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,11 +21,19 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
+import com.sun.net.httpserver.HttpServer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.stream.Collectors;
 import javax.management.JMX;
@@ -32,6 +41,8 @@ import javax.management.MBeanServer;
 import javax.management.ObjectName;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Several backends on one route: how sessions are spread, failover before the client is answered, passive
@@ -55,7 +66,7 @@ class BackendsTest extends ContainerSuite {
     }
 
     private static String list(Object... backends) {
-        return java.util.Arrays.stream(backends).map(Object::toString).collect(Collectors.joining(", "));
+        return Arrays.stream(backends).map(Object::toString).collect(Collectors.joining(", "));
     }
 
     private Head handshake(String path, String... extra) throws Exception {
@@ -115,9 +126,9 @@ class BackendsTest extends ContainerSuite {
         start(Map.of("proxyTo", list(b1.uri(), b2.uri(), b3.uri())));
         int threads = 4;
         int each = 25;
-        java.util.concurrent.ExecutorService load = java.util.concurrent.Executors.newFixedThreadPool(threads);
-        java.util.concurrent.CountDownLatch underWay = new java.util.concurrent.CountDownLatch(threads * 5);
-        List<java.util.concurrent.Future<List<Integer>>> results = new ArrayList<>();
+        ExecutorService load = Executors.newFixedThreadPool(threads);
+        CountDownLatch underWay = new CountDownLatch(threads * 5);
+        List<Future<List<Integer>>> results = new ArrayList<>();
         try {
             for (int t = 0; t < threads; t++) {
                 int thread = t;
@@ -130,11 +141,11 @@ class BackendsTest extends ContainerSuite {
                     return statuses;
                 }));
             }
-            assertTrue(underWay.await(30, java.util.concurrent.TimeUnit.SECONDS), "load did not get going");
+            assertTrue(underWay.await(30, TimeUnit.SECONDS), "load did not get going");
             b2.close();
 
             List<Integer> all = new ArrayList<>();
-            for (java.util.concurrent.Future<List<Integer>> r : results) {
+            for (Future<List<Integer>> r : results) {
                 all.addAll(Await.get(r, 60));
             }
             assertEquals(threads * each, all.size());
@@ -367,9 +378,9 @@ class BackendsTest extends ContainerSuite {
 
     @Test
     void activeHttpCheckPassesOn2xxAndFailsOtherwise() throws Exception {
-        com.sun.net.httpserver.HttpServer ok = com.sun.net.httpserver.HttpServer.create(
+        HttpServer ok = HttpServer.create(
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        java.util.concurrent.atomic.AtomicInteger gets = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicInteger gets = new AtomicInteger();
         ok.createContext("/health", exchange -> {
             gets.incrementAndGet();
             exchange.sendResponseHeaders(204, -1);
@@ -400,8 +411,8 @@ class BackendsTest extends ContainerSuite {
         return b.handshakes().stream().filter(h -> h.pathAndQuery().startsWith(pathPrefix)).count();
     }
 
-    @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
         "proxyTo  | ws://127.0.0.1:1/,, ws://127.0.0.1:2/",
         "proxyTo  | ws://127.0.0.1:1/ weight=0, ws://127.0.0.1:2/",
         "proxyTo  | ws://127.0.0.1:1/ weight=-1",
@@ -411,7 +422,7 @@ class BackendsTest extends ContainerSuite {
         try (LogCapture log = new LogCapture("dev.wsbridge.server.RouteCheck")) {
             start(Map.of(name, value));
 
-            assertTrue(!container.deployed());
+            assertFalse(container.deployed());
             assertTrue(log.has(Level.SEVERE, "init-param [" + name + "] has value [" + value + "]; expected"),
                     log.lines().toString());
         }

@@ -10,6 +10,7 @@ import dev.wsbridge.config.BackendMember;
 import dev.wsbridge.config.BackendSettings;
 import dev.wsbridge.config.BackendTarget;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,7 +77,7 @@ class BalancerTest {
 
         // Each new session goes where open/weight is lowest, so no backend is ever more than one session ahead.
         assertTrue(Math.abs(counts[0] - 500) <= 1 && Math.abs(counts[1] - 1000) <= 2 && Math.abs(counts[2] - 1500) <= 3,
-                java.util.Arrays.toString(counts));
+                Arrays.toString(counts));
     }
 
     @Test
@@ -109,7 +110,7 @@ class BalancerTest {
         int[] expected = {500, 1000, 1500};
         for (int i = 0; i < 3; i++) {
             assertTrue(Math.abs(counts[i] - expected[i]) <= expected[i] / 10,
-                    "backend " + i + ": " + java.util.Arrays.toString(counts));
+                    "backend " + i + ": " + Arrays.toString(counts));
         }
     }
 
