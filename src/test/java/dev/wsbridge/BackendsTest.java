@@ -232,6 +232,32 @@ class BackendsTest extends ContainerSuite {
         assertEquals(placed, place(bs, 12), "keys did not go back to their backend");
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {"cookie:io | cookie", "query:room | query"})
+    void hashOnACookieOrQueryParameterKeepsEachKeyOnOneBackend(String hashKey, String where) throws Exception {
+        ScriptedBackend[] bs = {newBackend(), newBackend(), newBackend()};
+        start(Map.of("proxyTo", list(bs[0].uri(), bs[1].uri(), bs[2].uri()), "balancer", "hash", "hashKey", hashKey));
+        Map<String, Integer> first = new HashMap<>();
+        for (int round = 0; round < 2; round++) {
+            // Five keys on three backends: were the key ignored (round robin), round two would move them all.
+            for (int k = 0; k < 5; k++) {
+                int[] before = Arrays.stream(bs).mapToInt(ScriptedBackend::handshakeCount).toArray();
+                Head head = where.equals("cookie")
+                        ? handshake("/wsapp/c", "Cookie: other=1; io=key" + k)
+                        : handshake("/wsapp/q?x=1&room=key" + k);
+                assertEquals(101, head.status());
+                int reached = -1;
+                for (int i = 0; i < bs.length; i++) {
+                    if (bs[i].handshakeCount() > before[i]) {
+                        reached = i;
+                    }
+                }
+                Integer was = first.putIfAbsent("key" + k, reached);
+                assertTrue(was == null || was == reached, "key" + k + " went to " + reached + " after " + was);
+            }
+        }
+    }
+
     /** Handshakes for user0..user(n-1) once each; which backend (index) each reached. */
     private Map<String, Integer> place(ScriptedBackend[] bs, int n) throws Exception {
         Map<String, Integer> out = new HashMap<>();
