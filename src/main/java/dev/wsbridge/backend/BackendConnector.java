@@ -95,6 +95,7 @@ public final class BackendConnector {
         upgrade.setHeaders(headers);
         upgrade.setSubProtocols(subprotocols);
         Attempt attempt = new Attempt(backend, config, deadlineNanos);
+        upgrade.tag(attempt);
         CompletableFuture<Session> future;
         try {
             future = backend.client().connect(listener, upgrade, attempt);
@@ -149,14 +150,7 @@ public final class BackendConnector {
         upgrade.setConfiguration(settings);
         Attempt attempt = new Attempt(backend, config, deadlineNanos);
         upgrade.addListener(attempt);
-        // The timers start when the request is queued, before its connection is opened: the upgrade listener
-        // hears of the request only once a connection is there, so a connect that hangs would escape them.
-        upgrade.listener(new Request.Listener() {
-            @Override
-            public void onQueued(Request request) {
-                attempt.startTimers(request);
-            }
-        });
+        upgrade.tag(attempt);
         CompletableFuture<CoreSession> future;
         try {
             future = backend.coreClient().connect(upgrade);
@@ -177,11 +171,20 @@ public final class BackendConnector {
     }
 
     /**
+     * A handshake request's tag that wants to hear when the request is queued, before its connection is opened:
+     * the upgrade listeners hear of the request only once a connection is there, so timers started there would
+     * miss a connect that hangs. {@link BackendClient} tells it.
+     */
+    interface Queued {
+        void queued(Request request);
+    }
+
+    /**
      * One connection attempt's timers and answer. Both timeouts are our own cancellable timers, not
      * HttpClient's request timeout: that one stays scheduled for its full length after the handshake and
      * pins the finished session's objects.
      */
-    private static final class Attempt implements JettyUpgradeListener, UpgradeListener {
+    private static final class Attempt implements JettyUpgradeListener, UpgradeListener, Queued {
         private final BackendClient backend;
         private final BridgeConfig config;
         private final AtomicReference<Response> answer = new AtomicReference<>();
@@ -196,6 +199,11 @@ public final class BackendConnector {
             this.backend = backend;
             this.config = config;
             this.budgetMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+        }
+
+        @Override
+        public void queued(Request request) {
+            startTimers(request);
         }
 
         @Override
