@@ -396,8 +396,11 @@ class BackendsTest extends ContainerSuite {
 
             b1.refuse(0, Map.of());
             Await.until("the backend put back", 10, () -> state(b1).equals("up"));
-            assertTrue(log.has(Level.INFO, "backend [" + b1.uri() + "] is down: its health check failed"), log.lines().toString());
-            assertTrue(log.has(Level.INFO, "backend [" + b1.uri() + "] is up: its health check passed"), log.lines().toString());
+            // The state changes before the line is logged, on the checker's thread.
+            Await.until("the transitions logged", 10,
+                    () -> log.has(Level.INFO, "backend [" + b1.uri() + "] is down: its health check failed")
+                            && log.has(Level.INFO, "backend [" + b1.uri() + "] is up: its health check passed"),
+                    () -> log.lines().toString());
             assertTrue(sessionsOn(b1, "/health") > 0);
         }
     }
