@@ -171,11 +171,20 @@ class BackendsTest extends ContainerSuite {
 
     @Test
     void allBackendsDownGives503WithRetryAfter() throws Exception {
-        start(Map.of("proxyTo", list(RawBackend.refusedUri(), RawBackend.refusedUri()), "passiveHealthCooldown", "7s"));
+        URI first = RawBackend.refusedUri();
+        URI second = RawBackend.refusedUri();
+        start(Map.of("proxyTo", list(first, second), "passiveHealthFailures", "2", "passiveHealthCooldown", "7s"));
 
         Head tried = handshake("/wsapp/x");
         assertEquals(503, tried.status());
         assertEquals("7", tried.header("Retry-After"));
+        assertEquals(503, handshake("/wsapp/x").status());
+        assertEquals(List.of("down", "down"), List.of(jmx(first).getState(), jmx(second).getState()));
+
+        Head down = handshake("/wsapp/x");
+        assertEquals(503, down.status());
+        assertEquals("7", down.header("Retry-After"));
+        assertEquals(2, jmx(first).getHandshakes(), "a backend that is down was tried");
     }
 
     @Test
