@@ -343,6 +343,25 @@ class BackendsTest extends ContainerSuite {
     }
 
     @Test
+    void backendMBeansAndHealthChecksAreGoneAfterUndeploy() throws Exception {
+        ScriptedBackend b1 = newBackend();
+        ScriptedBackend b2 = newBackend();
+        start(Map.of("proxyTo", list(b1.uri(), b2.uri()), "healthCheckPath", "/health", "healthCheckType", "websocket",
+                "healthCheckInterval", "100ms"));
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        ObjectName all = new ObjectName("dev.wsbridge:type=Backend,*");
+        assertEquals(2, server.queryNames(all, null).size());
+        Await.until("a health check", 10, () -> b2.handshakeCount() > 0);
+
+        container.undeploy();
+
+        assertEquals(Set.of(), server.queryNames(all, null));
+        int checks = b2.handshakeCount();
+        Thread.sleep(500);
+        assertEquals(checks, b2.handshakeCount(), "health checks went on after undeploy");
+    }
+
+    @Test
     void onlyBackendDrainedGives503() throws Exception {
         start();
         jmx(backend.uri()).drain();
