@@ -1,5 +1,6 @@
 package dev.wsbridge.backend;
 
+import dev.wsbridge.config.BackendSettings;
 import jakarta.servlet.ServletContext;
 import java.util.concurrent.Executor;
 import org.eclipse.jetty.client.HttpClient;
@@ -15,7 +16,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one Jetty {@link WebSocketClient} of a web application, shared by every route in it. The first
- * route to start starts it; the last to stop stops it, so an undeploy leaves no thread behind.
+ * route to start starts it; the last to stop stops it, so an undeploy leaves no thread behind. A route with
+ * TLS settings of its own for its backends (a trust store, a client certificate, no host name verification)
+ * has a client of its own.
  */
 public final class BackendClient {
 
@@ -32,15 +35,19 @@ public final class BackendClient {
     private final WebSocketCoreClient coreClient;
     private final Scheduler scheduler;
     private final String threadPrefix;
+    private final String attribute;
     private int users;
 
-    private BackendClient(String name) {
+    private BackendClient(String name, String attribute, BackendSettings.Tls tls) {
         threadPrefix = "wsbridge-" + name;
+        this.attribute = attribute;
         QueuedThreadPool threads = new QueuedThreadPool(200, 4);
         threads.setName(threadPrefix);
         threads.setDaemon(true);
         scheduler = new ScheduledExecutorScheduler(threadPrefix + "-scheduler", true);
-        HttpClient http = new HttpClient(new HttpClientTransportOverHTTP(new BurstConnector()));
+        BurstConnector connector = new BurstConnector();
+        connector.setSslContextFactory(BackendTls.factory(tls));
+        HttpClient http = new HttpClient(new HttpClientTransportOverHTTP(connector));
         // Heap buffers: a backend frame's payload is then written to the client leg without another copy.
         http.setUseInputDirectByteBuffers(false);
         http.setExecutor(threads);
@@ -50,6 +57,12 @@ public final class BackendClient {
         http.setUserAgentField(null);
         http.setFollowRedirects(false);
         http.setConnectTimeout(60_000);
+        // A handshake's timers start when it is queued, before its connection is opened (see BackendConnector).
+        http.getRequestListeners().addQueuedListener(request -> {
+            if (request.getTag() instanceof BackendConnector.Queued handshake) {
+                handshake.queued(request);
+            }
+        });
         client = new WebSocketClient(http);
         client.setStopAtShutdown(false);
         client.setMaxFrameSize(FRAME_CHUNK);
@@ -63,14 +76,25 @@ public final class BackendClient {
 
     /** Takes a reference to the web application's client, starting it if this is the first. */
     public static BackendClient acquire(ServletContext context) throws Exception {
+        return acquire(context, null, new BackendSettings.Tls(null, null, "PKCS12", null, null, "PKCS12", true));
+    }
+
+    /**
+     * Takes a reference to the client for {@code route}'s backends: the web application's shared one when
+     * {@code tls} is the default, else the route's own.
+     */
+    public static BackendClient acquire(ServletContext context, String route, BackendSettings.Tls tls) throws Exception {
+        boolean own = !tls.isDefault();
+        String attribute = own ? ATTRIBUTE + ":" + route : ATTRIBUTE;
         synchronized (BackendClient.class) {
-            BackendClient shared = (BackendClient) context.getAttribute(ATTRIBUTE);
+            BackendClient shared = (BackendClient) context.getAttribute(attribute);
             if (shared == null) {
                 String name = context.getContextPath().isEmpty() ? "ROOT" : context.getContextPath().substring(1);
-                shared = new BackendClient(name.replace('/', '_'));
+                name = name.replace('/', '_') + (own ? "." + route : "");
+                shared = new BackendClient(name, attribute, tls);
                 shared.client.start();
                 shared.coreClient.start();
-                context.setAttribute(ATTRIBUTE, shared);
+                context.setAttribute(attribute, shared);
                 LOG.debug("Started backend client {}", shared.client);
             }
             shared.users++;
@@ -84,7 +108,7 @@ public final class BackendClient {
             if (--users > 0) {
                 return;
             }
-            context.removeAttribute(ATTRIBUTE);
+            context.removeAttribute(attribute);
         }
         try {
             client.stop();

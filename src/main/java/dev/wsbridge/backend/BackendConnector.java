@@ -39,15 +39,36 @@ public final class BackendConnector {
     private BackendConnector() {
     }
 
-    /** What the backend said: an open session, or the status to refuse the client with. */
-    public record Outcome<S>(S session, String subprotocol, int status, Map<String, String> headers, String message) {
+    /** How far an attempt got before it ended: whether another backend may still be tried. */
+    public enum Stage {
+        /** No request reached the backend: the TCP connect was refused or timed out, the name did not resolve, or TLS failed. */
+        CONNECT,
+        /** The upgrade request was sent and no answer came (timed out, or the connection dropped). */
+        REQUEST,
+        /** The backend answered HTTP (101 or not), or the attempt never started. */
+        ANSWERED
+    }
+
+    /**
+     * What the backend said: an open session, or the status to refuse the client with.
+     *
+     * @param stage how far the attempt got
+     * @param cause the failure behind a refusal the backend did not answer, or null
+     */
+    public record Outcome<S>(S session, String subprotocol, int status, Map<String, String> headers, String message,
+            Stage stage, Throwable cause) {
 
         static <S> Outcome<S> refused(int status, Map<String, String> headers, String message) {
-            return new Outcome<>(null, null, status, headers, message);
+            return new Outcome<>(null, null, status, headers, message, Stage.ANSWERED, null);
+        }
+
+        static <S> Outcome<S> failed(int status, String message, Stage stage, Throwable cause) {
+            return new Outcome<>(null, null, status, Map.of(), message, stage, cause);
         }
 
         static <S> Outcome<S> open(S session, String subprotocol) {
-            return new Outcome<>(session, subprotocol == null || subprotocol.isEmpty() ? null : subprotocol, 101, Map.of(), null);
+            return new Outcome<>(session, subprotocol == null || subprotocol.isEmpty() ? null : subprotocol, 101, Map.of(),
+                    null, Stage.ANSWERED, null);
         }
 
         public boolean connected() {
@@ -64,15 +85,22 @@ public final class BackendConnector {
      */
     public static Outcome<Session> connect(BackendClient backend, BridgeConfig config, URI uri, Object listener,
             Map<String, List<String>> headers, List<String> subprotocols) throws InterruptedException {
+        return connect(backend, config, uri, listener, headers, subprotocols, deadline(config));
+    }
+
+    /** As {@link #connect(BackendClient, BridgeConfig, URI, Object, Map, List)}, given up at {@code deadlineNanos}. */
+    public static Outcome<Session> connect(BackendClient backend, BridgeConfig config, URI uri, Object listener,
+            Map<String, List<String>> headers, List<String> subprotocols, long deadlineNanos) throws InterruptedException {
         ClientUpgradeRequest upgrade = new ClientUpgradeRequest(uri);
         upgrade.setHeaders(headers);
         upgrade.setSubProtocols(subprotocols);
-        Attempt attempt = new Attempt(backend, config);
+        Attempt attempt = new Attempt(backend, config, deadlineNanos);
+        upgrade.tag(attempt);
         CompletableFuture<Session> future;
         try {
             future = backend.client().connect(listener, upgrade, attempt);
         } catch (Exception e) {
-            return Outcome.refused(HttpServletResponse.SC_BAD_GATEWAY, Map.of(), "Backend connection failed");
+            return Outcome.failed(HttpServletResponse.SC_BAD_GATEWAY, "Backend connection failed", Stage.ANSWERED, e);
         }
         Outcome<Session> refused = attempt.await(future);
         if (refused != null) {
@@ -88,6 +116,12 @@ public final class BackendConnector {
      */
     public static Outcome<CoreSession> connect(BackendClient backend, BridgeConfig config, URI uri, BackendLeg leg,
             Map<String, List<String>> headers, List<String> subprotocols) throws InterruptedException {
+        return connect(backend, config, uri, leg, headers, subprotocols, deadline(config));
+    }
+
+    /** As {@link #connect(BackendClient, BridgeConfig, URI, BackendLeg, Map, List)}, given up at {@code deadlineNanos}. */
+    public static Outcome<CoreSession> connect(BackendClient backend, BridgeConfig config, URI uri, BackendLeg leg,
+            Map<String, List<String>> headers, List<String> subprotocols, long deadlineNanos) throws InterruptedException {
         CoreClientUpgradeRequest upgrade = new CoreClientUpgradeRequest(backend.coreClient(), uri) {
             @Override
             public FrameHandler getFrameHandler() {
@@ -114,13 +148,14 @@ public final class BackendConnector {
         settings.setMaxTextMessageSize(Long.MAX_VALUE);
         settings.setMaxBinaryMessageSize(Long.MAX_VALUE);
         upgrade.setConfiguration(settings);
-        Attempt attempt = new Attempt(backend, config);
+        Attempt attempt = new Attempt(backend, config, deadlineNanos);
         upgrade.addListener(attempt);
+        upgrade.tag(attempt);
         CompletableFuture<CoreSession> future;
         try {
             future = backend.coreClient().connect(upgrade);
         } catch (Exception e) {
-            return Outcome.refused(HttpServletResponse.SC_BAD_GATEWAY, Map.of(), "Backend connection failed");
+            return Outcome.failed(HttpServletResponse.SC_BAD_GATEWAY, "Backend connection failed", Stage.ANSWERED, e);
         }
         Outcome<CoreSession> refused = attempt.await(future);
         if (refused != null) {
@@ -130,37 +165,68 @@ public final class BackendConnector {
         return Outcome.open(session, session.getNegotiatedSubProtocol());
     }
 
+    /** The end of the route's upgrade budget for an attempt starting now. */
+    private static long deadline(BridgeConfig config) {
+        return System.nanoTime() + config.upgradeTimeout().toNanos();
+    }
+
+    /**
+     * A handshake request's tag that wants to hear when the request is queued, before its connection is opened:
+     * the upgrade listeners hear of the request only once a connection is there, so timers started there would
+     * miss a connect that hangs. {@link BackendClient} tells it.
+     */
+    interface Queued {
+        void queued(Request request);
+    }
+
     /**
      * One connection attempt's timers and answer. Both timeouts are our own cancellable timers, not
      * HttpClient's request timeout: that one stays scheduled for its full length after the handshake and
      * pins the finished session's objects.
      */
-    private static final class Attempt implements JettyUpgradeListener, UpgradeListener {
+    private static final class Attempt implements JettyUpgradeListener, UpgradeListener, Queued {
         private final BackendClient backend;
         private final BridgeConfig config;
         private final AtomicReference<Response> answer = new AtomicReference<>();
         private final AtomicReference<Scheduler.Task> connectTimer = new AtomicReference<>();
         private final AtomicReference<Scheduler.Task> upgradeTimer = new AtomicReference<>();
         private final AtomicBoolean connectTimedOut = new AtomicBoolean();
+        private final AtomicBoolean committed = new AtomicBoolean();
+        /** The upgrade budget left when the attempt starts, in milliseconds (at least 1). */
+        private final long budgetMillis;
 
-        Attempt(BackendClient backend, BridgeConfig config) {
+        Attempt(BackendClient backend, BridgeConfig config, long deadlineNanos) {
             this.backend = backend;
             this.config = config;
+            this.budgetMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+        }
+
+        @Override
+        public void queued(Request request) {
+            startTimers(request);
         }
 
         @Override
         public void onHandshakeRequest(Request request) {
-            AtomicBoolean committed = new AtomicBoolean();
+            startTimers(request);
+        }
+
+        /** Starts the connect and upgrade timers of {@code request}, once. */
+        void startTimers(Request request) {
+            if (connectTimer.get() != null) {
+                return;
+            }
+            // Committed: the request head went out, so the TCP connect and any TLS handshake succeeded.
             request.onRequestCommit(r -> committed.set(true));
             connectTimer.set(backend.scheduler().schedule(() -> {
                 if (!committed.get()) {
                     connectTimedOut.set(true);
                     request.abort(new TimeoutException("connect timeout " + config.connectTimeout()));
                 }
-            }, config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS));
+            }, Math.min(config.connectTimeout().toMillis(), budgetMillis), TimeUnit.MILLISECONDS));
             upgradeTimer.set(backend.scheduler().schedule(
                     () -> request.abort(new TimeoutException("upgrade timeout " + config.upgradeTimeout())),
-                    config.upgradeTimeout().toMillis(), TimeUnit.MILLISECONDS));
+                    budgetMillis, TimeUnit.MILLISECONDS));
         }
 
         @Override
@@ -174,13 +240,14 @@ public final class BackendConnector {
          */
         <S> Outcome<S> await(CompletableFuture<S> future) throws InterruptedException {
             try {
-                future.get(config.upgradeTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+                future.get(budgetMillis + 1000, TimeUnit.MILLISECONDS);
                 return null;
             } catch (TimeoutException e) {
                 future.cancel(true);
-                return Outcome.refused(HttpServletResponse.SC_GATEWAY_TIMEOUT, Map.of(), "Backend did not answer in time");
+                return Outcome.failed(HttpServletResponse.SC_GATEWAY_TIMEOUT, "Backend did not answer in time",
+                        committed.get() ? Stage.REQUEST : Stage.CONNECT, e);
             } catch (ExecutionException e) {
-                return classify(e.getCause(), answer.get(), connectTimedOut.get());
+                return classify(e.getCause(), answer.get(), connectTimedOut.get(), committed.get());
             } finally {
                 cancel(connectTimer.get());
                 cancel(upgradeTimer.get());
@@ -194,7 +261,7 @@ public final class BackendConnector {
         }
     }
 
-    private static <S> Outcome<S> classify(Throwable failure, Response response, boolean connectTimedOut) {
+    private static <S> Outcome<S> classify(Throwable failure, Response response, boolean connectTimedOut, boolean committed) {
         if (response != null && response.getStatus() >= 400 && response.getStatus() <= 599) {
             Map<String, String> relayed = new LinkedHashMap<>();
             for (HttpField f : response.getHeaders()) {
@@ -208,10 +275,12 @@ public final class BackendConnector {
             return Outcome.refused(HttpServletResponse.SC_BAD_GATEWAY, Map.of(),
                     "Backend answered the upgrade with status " + response.getStatus());
         }
+        // Not committed: the request never reached the backend, so another backend may be tried.
+        Stage stage = connectTimedOut || !committed ? Stage.CONNECT : Stage.REQUEST;
         if (connectTimedOut || isTimeout(failure)) {
-            return Outcome.refused(HttpServletResponse.SC_GATEWAY_TIMEOUT, Map.of(), "Backend did not answer in time");
+            return Outcome.failed(HttpServletResponse.SC_GATEWAY_TIMEOUT, "Backend did not answer in time", stage, failure);
         }
-        return Outcome.refused(HttpServletResponse.SC_BAD_GATEWAY, Map.of(), "Backend unreachable");
+        return Outcome.failed(HttpServletResponse.SC_BAD_GATEWAY, "Backend unreachable", stage, failure);
     }
 
     private static boolean isTimeout(Throwable t) {

@@ -114,7 +114,11 @@ public final class BackendLeg implements FrameHandler, Leg {
 
     @Override
     public void onError(Throwable cause, Callback callback) {
-        relay.backendError(cause);
+        // Before open, the error is the handshake failing: the connect outcome reports it, and the same leg may
+        // yet be connected to another backend, so the relay must not take it for its own end.
+        if (core != null) {
+            relay.backendError(cause);
+        }
         callback.succeeded();
     }
 

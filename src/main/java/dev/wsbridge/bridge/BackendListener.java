@@ -11,6 +11,7 @@ import org.eclipse.jetty.websocket.api.Session;
 public final class BackendListener implements Session.Listener {
 
     private final Bridge bridge;
+    private volatile boolean opened;
 
     BackendListener(Bridge bridge) {
         this.bridge = bridge;
@@ -18,6 +19,7 @@ public final class BackendListener implements Session.Listener {
 
     @Override
     public void onWebSocketOpen(Session session) {
+        opened = true;
         bridge.backendOpened(session);
     }
 
@@ -33,7 +35,11 @@ public final class BackendListener implements Session.Listener {
 
     @Override
     public void onWebSocketError(Throwable cause) {
-        bridge.backendError(cause);
+        // Before open, the error is the handshake failing: the connect outcome reports it, and the same listener
+        // may yet be connected to another backend, so the bridge must not take it for its own end.
+        if (opened) {
+            bridge.backendError(cause);
+        }
     }
 
     @Override

@@ -20,7 +20,10 @@ import java.util.regex.Pattern;
  */
 public final class BridgeConfig {
 
-    /** Backend base URI, {@code ws://} or {@code wss://}; the request path after the servlet path is appended. Required. */
+    /**
+     * Backend base URI, {@code ws://} or {@code wss://}; the request path after the servlet path is appended. A
+     * comma-separated list makes several backends, each with an optional {@code weight=N}. Required.
+     */
     public static final String PROXY_TO = "proxyTo";
     /** Accept upgrades that did not arrive over TLS ({@code true}/{@code false}); for development only. Default false. */
     public static final String ALLOW_PLAIN_WS = "allowPlainWs";
@@ -67,6 +70,46 @@ public final class BridgeConfig {
      */
     public static final String BACKEND_BATCHING = "backendBatching";
 
+    // ---------------------------------------------------------------- several backends, health, backend TLS
+    /** How a new session's backend is chosen: {@code roundRobin}, {@code leastSessions} or {@code hash}. Default roundRobin. */
+    public static final String BALANCER = "balancer";
+    /**
+     * What {@code balancer=hash} hashes: {@code clientAddress}, {@code header:NAME}, {@code cookie:NAME} or
+     * {@code query:NAME}; a request without it is balanced round robin. Default clientAddress.
+     */
+    public static final String HASH_KEY = "hashKey";
+    /** Consecutive failed backend connections that take a backend out of rotation; 0 turns this off. Default 3. */
+    public static final String PASSIVE_HEALTH_FAILURES = "passiveHealthFailures";
+    /** How long a backend taken out by failed connections stays out before one trial handshake. Default 10s. */
+    public static final String PASSIVE_HEALTH_COOLDOWN = "passiveHealthCooldown";
+    /** Path (and query) of the active health check on each backend, such as {@code /health}; empty: no check. Default none. */
+    public static final String HEALTH_CHECK_PATH = "healthCheckPath";
+    /** The active check: {@code http} (a GET answered 2xx or 3xx) or {@code websocket} (a handshake answered 101). Default http. */
+    public static final String HEALTH_CHECK_TYPE = "healthCheckType";
+    /** Time between two active checks of one backend. Default 5s. */
+    public static final String HEALTH_CHECK_INTERVAL = "healthCheckInterval";
+    /** Time an active check gets to be answered; past it the check failed. Default 2s. */
+    public static final String HEALTH_CHECK_TIMEOUT = "healthCheckTimeout";
+    /** Consecutive passed checks that put a backend the check took out back in. Default 2. */
+    public static final String HEALTH_CHECK_RISE = "healthCheckRise";
+    /** Consecutive failed checks that take a backend out. Default 3. */
+    public static final String HEALTH_CHECK_FALL = "healthCheckFall";
+    /** Key store file of the certificates trusted for {@code wss://} backends; empty: the JVM's trust store. Default none. */
+    public static final String BACKEND_TRUST_STORE = "backendTrustStore";
+    /** Password of {@code backendTrustStore} (a {@code ${env:NAME}} placeholder keeps it out of web.xml). Default none. */
+    public static final String BACKEND_TRUST_STORE_PASSWORD = "backendTrustStorePassword";
+    /** Type of {@code backendTrustStore}: {@code PKCS12} or {@code JKS}. Default PKCS12. */
+    public static final String BACKEND_TRUST_STORE_TYPE = "backendTrustStoreType";
+    /** Key store file with the client certificate and key shown to {@code wss://} backends (mutual TLS). Default none. */
+    public static final String BACKEND_KEY_STORE = "backendKeyStore";
+    /** Password of {@code backendKeyStore} and of the key in it. Default none. */
+    public static final String BACKEND_KEY_STORE_PASSWORD = "backendKeyStorePassword";
+    /** Type of {@code backendKeyStore}: {@code PKCS12} or {@code JKS}. Default PKCS12. */
+    public static final String BACKEND_KEY_STORE_TYPE = "backendKeyStoreType";
+    /** Whether a {@code wss://} backend's certificate must name the host in {@code proxyTo} ({@code true}/{@code false}). Default true. */
+    public static final String BACKEND_HOSTNAME_VERIFICATION = "backendHostnameVerification";
+    // ---------------------------------------------------------------- end of several backends
+
     /** Every init-param with its default, in README order; {@code null} means required. */
     public static final Map<String, String> DEFAULTS;
 
@@ -87,6 +130,23 @@ public final class BridgeConfig {
         d.put(MAX_QUEUED_HANDSHAKES, "200");
         d.put(HANDSHAKE_QUEUE_TIMEOUT, "5s");
         d.put(BACKEND_BATCHING, "false");
+        d.put(BALANCER, "roundRobin");
+        d.put(HASH_KEY, "clientAddress");
+        d.put(PASSIVE_HEALTH_FAILURES, "3");
+        d.put(PASSIVE_HEALTH_COOLDOWN, "10s");
+        d.put(HEALTH_CHECK_PATH, "");
+        d.put(HEALTH_CHECK_TYPE, "http");
+        d.put(HEALTH_CHECK_INTERVAL, "5s");
+        d.put(HEALTH_CHECK_TIMEOUT, "2s");
+        d.put(HEALTH_CHECK_RISE, "2");
+        d.put(HEALTH_CHECK_FALL, "3");
+        d.put(BACKEND_TRUST_STORE, "");
+        d.put(BACKEND_TRUST_STORE_PASSWORD, "");
+        d.put(BACKEND_TRUST_STORE_TYPE, "PKCS12");
+        d.put(BACKEND_KEY_STORE, "");
+        d.put(BACKEND_KEY_STORE_PASSWORD, "");
+        d.put(BACKEND_KEY_STORE_TYPE, "PKCS12");
+        d.put(BACKEND_HOSTNAME_VERIFICATION, "true");
         DEFAULTS = Collections.unmodifiableMap(d);
     }
 
@@ -112,9 +172,11 @@ public final class BridgeConfig {
     private final int maxQueuedHandshakes;
     private final Duration handshakeQueueTimeout;
     private final boolean backendBatching;
+    private final BackendSettings backends;
 
     private BridgeConfig(Parser p) {
-        proxyTo = p.backend(PROXY_TO);
+        backends = p.backendSettings();
+        proxyTo = backends.members().get(0).target();
         allowPlainWs = p.bool(ALLOW_PLAIN_WS);
         List<String> origins = p.origins(ALLOWED_ORIGINS);
         anyOrigin = origins.contains("*");
@@ -211,15 +273,20 @@ public final class BridgeConfig {
         return backendBatching;
     }
 
+    /** The route's backends (the first is {@link #proxyTo()}), balancer, health checks and backend TLS. */
+    public BackendSettings backends() {
+        return backends;
+    }
+
     @Override
     public String toString() {
-        return "BridgeConfig[proxyTo=" + proxyTo + ", allowPlainWs=" + allowPlainWs + ", allowedOrigins="
+        return "BridgeConfig[proxyTo=" + backends.members() + ", allowPlainWs=" + allowPlainWs + ", allowedOrigins="
                 + (anyOrigin ? "*" : allowedOrigins) + ", maxMessageSize=" + maxMessageSize + ", connectTimeout="
                 + connectTimeout + ", upgradeTimeout=" + upgradeTimeout + ", idleTimeout=" + idleTimeout
                 + ", closeTimeout=" + closeTimeout + ", drainTimeout=" + drainTimeout + ", maxSessions=" + maxSessions + ", minFreeHeap="
                 + minFreeHeap + ", maxPendingHandshakes=" + maxPendingHandshakes + ", maxQueuedHandshakes="
                 + maxQueuedHandshakes + ", handshakeQueueTimeout=" + handshakeQueueTimeout + ", backendBatching="
-                + backendBatching + "]";
+                + backendBatching + ", " + backends + "]";
     }
 
     /** Reads one param at a time: placeholder resolution, then the typed parse, failing loudly. */
@@ -403,8 +470,7 @@ public final class BridgeConfig {
             }
         }
 
-        BackendTarget backend(String name) {
-            String v = raw(name);
+        BackendTarget backend(String name, String v) {
             String expected = "a ws:// or wss:// URI such as ws://backend:8080/ (no query, fragment or user info)";
             URI u;
             try {
@@ -434,5 +500,138 @@ public final class BridgeConfig {
             }
             return new BackendTarget(scheme, u.getHost(), u.getPort(), path);
         }
+            // ------------------------------------------------------------ several backends, health, backend TLS
+        private static final Pattern WEIGHT = Pattern.compile("weight=([0-9]{1,4})");
+
+        BackendSettings backendSettings() {
+            List<BackendMember> members = members(PROXY_TO);
+            String b = raw(BALANCER);
+            BackendSettings.Balancer balancer = BackendSettings.Balancer.of(b);
+            if (balancer == null) {
+                throw bad(BALANCER, b, "roundRobin, leastSessions or hash");
+            }
+            BackendSettings.HashKey hashKey = hashKey(HASH_KEY);
+            int failures = count(PASSIVE_HEALTH_FAILURES);
+            Duration cooldown = duration(PASSIVE_HEALTH_COOLDOWN);
+            BackendSettings.HealthCheck check = healthCheck();
+            return new BackendSettings(members, balancer, hashKey, failures, cooldown, check, tls());
+        }
+
+        /** The comma-separated {@code proxyTo} list: each a URI, then optionally {@code weight=N}. */
+        private List<BackendMember> members(String name) {
+            String v = raw(name);
+            if (v.indexOf(',') < 0 && !v.contains(" weight=") && !v.contains("\tweight=")) {
+                return List.of(new BackendMember(backend(name, v), 1));
+            }
+            List<BackendMember> out = new ArrayList<>();
+            for (String item : v.split(",", -1)) {
+                String[] parts = item.trim().split("\\s+");
+                if (parts[0].isEmpty()) {
+                    throw bad(name, v, "a comma-separated list of ws:// or wss:// URIs, each optionally followed by"
+                            + " weight=N, such as ws://b1:8080/, ws://b2:8080/ weight=2 (an empty entry is not one)");
+                }
+                int weight = 1;
+                if (parts.length > 2 || (parts.length == 2 && !WEIGHT.matcher(parts[1]).matches())) {
+                    throw bad(name, v, "each backend as a URI optionally followed by weight=N with N from 1 to 1000,"
+                            + " such as ws://b2:8080/ weight=2; [" + item.trim() + "] is not one");
+                }
+                if (parts.length == 2) {
+                    weight = Integer.parseInt(WEIGHT.matcher(parts[1]).replaceAll("$1"));
+                    if (weight < 1 || weight > 1000) {
+                        throw bad(name, v, "a weight from 1 to 1000; [" + parts[1] + "] is not one");
+                    }
+                }
+                BackendTarget target;
+                try {
+                    target = backend(name, parts[0]);
+                } catch (ConfigException e) {
+                    String m = e.getMessage();
+                    throw bad(name, v, "each backend as " + m.substring(m.indexOf("; expected ") + 11) + "; ["
+                            + parts[0] + "] is not one");
+                }
+                for (BackendMember m : out) {
+                    if (m.target().equals(target)) {
+                        throw bad(name, v, "each backend once; [" + target + "] is listed twice");
+                    }
+                }
+                out.add(new BackendMember(target, weight));
+            }
+            return out;
+        }
+
+        private BackendSettings.HashKey hashKey(String name) {
+            String v = raw(name);
+            if (v.equals("clientAddress")) {
+                return new BackendSettings.HashKey(BackendSettings.HashKey.Source.CLIENT_ADDRESS, "");
+            }
+            int colon = v.indexOf(':');
+            String key = colon < 0 ? "" : v.substring(colon + 1);
+            BackendSettings.HashKey.Source source = colon < 0 ? null : switch (v.substring(0, colon)) {
+                case "header" -> BackendSettings.HashKey.Source.HEADER;
+                case "cookie" -> BackendSettings.HashKey.Source.COOKIE;
+                case "query" -> BackendSettings.HashKey.Source.QUERY;
+                default -> null;
+            };
+            if (source == null || !TOKEN.matcher(key).matches()) {
+                throw bad(name, v, "clientAddress, header:NAME, cookie:NAME or query:NAME");
+            }
+            return new BackendSettings.HashKey(source, key);
+        }
+
+        private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+        private static final Pattern CHECK_PATH = Pattern.compile("/[!$&'()*+,;=:@%/?.~0-9A-Za-z_-]*");
+
+        private BackendSettings.HealthCheck healthCheck() {
+            String path = raw(HEALTH_CHECK_PATH);
+            String type = raw(HEALTH_CHECK_TYPE);
+            if (!type.equals("http") && !type.equals("websocket")) {
+                throw bad(HEALTH_CHECK_TYPE, type, "http or websocket");
+            }
+            Duration interval = duration(HEALTH_CHECK_INTERVAL);
+            Duration timeout = duration(HEALTH_CHECK_TIMEOUT);
+            int rise = positiveInt(HEALTH_CHECK_RISE);
+            int fall = positiveInt(HEALTH_CHECK_FALL);
+            if (path.isEmpty()) {
+                return null;
+            }
+            if (!CHECK_PATH.matcher(path).matches() || path.contains("#")) {
+                throw bad(HEALTH_CHECK_PATH, path, "a path starting with / such as /health, or nothing for no check");
+            }
+            return new BackendSettings.HealthCheck(type.equals("websocket"), path, interval, timeout, rise, fall);
+        }
+
+        private BackendSettings.Tls tls() {
+            java.nio.file.Path trust = path(BACKEND_TRUST_STORE);
+            String trustPassword = raw(BACKEND_TRUST_STORE_PASSWORD);
+            String trustType = storeType(BACKEND_TRUST_STORE_TYPE);
+            java.nio.file.Path key = path(BACKEND_KEY_STORE);
+            String keyPassword = raw(BACKEND_KEY_STORE_PASSWORD);
+            String keyType = storeType(BACKEND_KEY_STORE_TYPE);
+            boolean verify = bool(BACKEND_HOSTNAME_VERIFICATION);
+            return new BackendSettings.Tls(trust, trustPassword.isEmpty() ? null : trustPassword, trustType, key,
+                    keyPassword.isEmpty() ? null : keyPassword, keyType, verify);
+        }
+
+        /** A file path, or null when empty; the file itself is opened (and any fault reported) at route start. */
+        private java.nio.file.Path path(String name) {
+            String v = raw(name);
+            if (v.isEmpty()) {
+                return null;
+            }
+            try {
+                return java.nio.file.Path.of(v);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw bad(name, v, "a file path");
+            }
+        }
+
+        private String storeType(String name) {
+            String v = raw(name);
+            if (!v.equals("PKCS12") && !v.equals("JKS")) {
+                throw bad(name, v, "PKCS12 or JKS");
+            }
+            return v;
+        }
+        // ------------------------------------------------------------ end of several backends
     }
 }

@@ -3,6 +3,9 @@ package dev.wsbridge.server;
 import dev.wsbridge.backend.BackendClient;
 import dev.wsbridge.backend.BackendConnector;
 import dev.wsbridge.backend.BackendConnector.Outcome;
+import dev.wsbridge.backend.BackendPool;
+import dev.wsbridge.backend.BackendTls;
+import dev.wsbridge.backend.HealthChecker;
 import dev.wsbridge.backend.BackendUri;
 import dev.wsbridge.backend.ForwardedHeaders;
 import dev.wsbridge.bridge.Bridge;
@@ -19,7 +22,6 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -40,6 +42,8 @@ public final class BridgeServlet extends HttpServlet {
 
     private transient BridgeConfig config;
     private transient BackendClient backend;
+    private transient BackendPool pool;
+    private transient HealthChecker healthChecker;
     private transient ClientUpgrader upgrader;
     private transient BridgeRegistry registry;
     private transient Semaphore pendingHandshakes;
@@ -85,16 +89,31 @@ public final class BridgeServlet extends HttpServlet {
             }
         }
         try {
-            backend = BackendClient.acquire(context);
+            BackendTls.check(config.backends().tls());
+        } catch (ConfigException e) {
+            LOG.error("wsbridge route [{}] not started: {}", route, e.getMessage());
+            throw new UnavailableException(e.getMessage());
+        }
+        if (!config.backends().tls().hostnameVerification()) {
+            LOG.warn("wsbridge route [{}]: backendHostnameVerification is false: a wss:// backend's certificate is not"
+                    + " checked against its host name, so any server with a certificate the trust store trusts can"
+                    + " pose as the backend", route);
+        }
+        try {
+            backend = BackendClient.acquire(context, route, config.backends().tls());
         } catch (Exception e) {
             throw new ServletException("wsbridge route [" + route + "] could not start its backend client", e);
         }
         registry = new BridgeRegistry(config.maxSessions());
+        pool = new BackendPool(route, config);
         if (servletUpgrade && JettyUpgrade.isJetty(context)) {
             leaveGracefulStop = JettyUpgrade.joinGracefulStop(context, () -> drainAll(route));
         }
         admission = new Admission(config, registry, route);
         pendingHandshakes = admission.handshakePermits();
+        // Last, so an init that failed leaves no MBean and no check running.
+        pool.register(context.getContextPath());
+        healthChecker = HealthChecker.start(route, backend, config.backends().check(), pool);
         LOG.info("wsbridge route [{}] ready: {}, client leg on [{}] by {}", route, config, context.getServerInfo(),
                 !servletUpgrade ? "Jakarta WebSocket" : upgrader == null ? "Servlet upgrade"
                         : "Servlet upgrade (Jakarta WebSocket where that cannot be used)");
@@ -107,10 +126,9 @@ public final class BridgeServlet extends HttpServlet {
             refuse(resp, refusal.status(), refusal.headers(), refusal.message());
             return;
         }
-        URI target;
+        String suffix = BackendUri.rawSuffix(req.getRequestURI(), req.getContextPath(), req.getServletPath());
         try {
-            String suffix = BackendUri.rawSuffix(req.getRequestURI(), req.getContextPath(), req.getServletPath());
-            target = BackendUri.resolve(config.proxyTo(), suffix, req.getQueryString());
+            BackendUri.resolve(config.proxyTo(), suffix, req.getQueryString());
         } catch (BackendUri.RejectedPathException e) {
             refuse(resp, HttpServletResponse.SC_BAD_REQUEST, Map.of(), e.getMessage());
             return;
@@ -132,19 +150,20 @@ public final class BridgeServlet extends HttpServlet {
             return;
         }
         if (beforeInit != null) {
-            relay(req, resp, target, beforeInit);
+            relay(req, resp, suffix, beforeInit);
         } else {
-            bridge(req, resp, target);
+            bridge(req, resp, suffix);
         }
     }
 
     /** Holds a reserved slot and a pending-handshake permit on entry; gives back what it does not use. */
-    private void relay(HttpServletRequest req, HttpServletResponse resp, URI target, Runnable beforeInit)
+    private void relay(HttpServletRequest req, HttpServletResponse resp, String suffix, Runnable beforeInit)
             throws IOException {
-        Relay relay = new Relay(config, backend.scheduler(), backend.bufferPool(), registry::closed);
-        Outcome<CoreSession> outcome = connectOrRefuse(relay, resp, target,
-                () -> BackendConnector.connect(backend, config, target, relay.backendLeg(), ForwardedHeaders.of(req),
-                        ForwardedHeaders.subprotocols(req)));
+        BackendPool.Lease lease = BackendPool.lease();
+        Relay relay = new Relay(config, backend.scheduler(), backend.bufferPool(), r -> closed(r, lease));
+        Outcome<CoreSession> outcome = connectOrRefuse(relay, req, resp, suffix, lease,
+                (target, deadline) -> BackendConnector.connect(backend, config, target, relay.backendLeg(),
+                        ForwardedHeaders.of(req), ForwardedHeaders.subprotocols(req), deadline));
         if (outcome == null) {
             return;
         }
@@ -160,11 +179,12 @@ public final class BridgeServlet extends HttpServlet {
     }
 
     /** Holds a reserved slot and a pending-handshake permit on entry; gives back what it does not use. */
-    private void bridge(HttpServletRequest req, HttpServletResponse resp, URI target) throws IOException {
-        Bridge bridge = new Bridge(config, backend.scheduler(), backend.executor(), registry::closed);
-        Outcome<Session> outcome = connectOrRefuse(bridge, resp, target,
-                () -> BackendConnector.connect(backend, config, target, bridge.backendListener(), ForwardedHeaders.of(req),
-                        ForwardedHeaders.subprotocols(req)));
+    private void bridge(HttpServletRequest req, HttpServletResponse resp, String suffix) throws IOException {
+        BackendPool.Lease lease = BackendPool.lease();
+        Bridge bridge = new Bridge(config, backend.scheduler(), backend.executor(), b -> closed(b, lease));
+        Outcome<Session> outcome = connectOrRefuse(bridge, req, resp, suffix, lease,
+                (target, deadline) -> BackendConnector.connect(backend, config, target, bridge.backendListener(),
+                        ForwardedHeaders.of(req), ForwardedHeaders.subprotocols(req), deadline));
         if (outcome == null) {
             return;
         }
@@ -178,22 +198,23 @@ public final class BridgeServlet extends HttpServlet {
         }
     }
 
-    /** One backend connection attempt. */
-    private interface Connect<S> {
-        Outcome<S> connect() throws InterruptedException;
+    /** A session ended: its slot and its backend's count are given back. */
+    private void closed(Bridged session, BackendPool.Lease lease) {
+        registry.closed(session);
+        lease.release();
     }
 
     /**
-     * Tracks {@code session} and connects its backend, giving the pending-handshake permit back once the
-     * backend has answered; when it did not answer 101, refuses the client with the status it earns, gives
-     * the slot back and returns null.
+     * Tracks {@code session} and connects its backend (the pool chooses it, and tries the next on a failed
+     * connection), giving the pending-handshake permit back once a backend has answered; when none answered
+     * 101, refuses the client with the status it earns, gives the slot back and returns null.
      */
-    private <S> Outcome<S> connectOrRefuse(Bridged session, HttpServletResponse resp, URI target, Connect<S> connect)
-            throws IOException {
+    private <S> Outcome<S> connectOrRefuse(Bridged session, HttpServletRequest req, HttpServletResponse resp, String suffix,
+            BackendPool.Lease lease, BackendPool.Attempt<S> connect) throws IOException {
         registry.track(session);
         Outcome<S> outcome;
         try {
-            outcome = connect.connect();
+            outcome = pool.connect(req, suffix, lease, connect);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             outcome = null;
@@ -205,7 +226,7 @@ public final class BridgeServlet extends HttpServlet {
         }
         registry.closed(session);
         int status = outcome == null ? HttpServletResponse.SC_SERVICE_UNAVAILABLE : outcome.status();
-        LOG.debug("[{}] {} refused: {} {}", session.id(), target, status, outcome == null ? "interrupted" : outcome.message());
+        LOG.debug("[{}] {} refused: {} {}", session.id(), suffix, status, outcome == null ? "interrupted" : outcome.message());
         refuse(resp, status, outcome == null ? Map.of() : outcome.headers(), outcome == null ? "Interrupted" : outcome.message());
         return null;
     }
@@ -257,6 +278,12 @@ public final class BridgeServlet extends HttpServlet {
             } catch (RuntimeException e) {
                 LOG.warn("wsbridge route [{}]: closing sessions failed", getServletName(), e);
             }
+        }
+        if (healthChecker != null) {
+            healthChecker.stop();
+        }
+        if (pool != null) {
+            pool.unregister();
         }
         if (backend != null) {
             backend.release(getServletContext());

@@ -1,5 +1,6 @@
 package dev.wsbridge.server;
 
+import dev.wsbridge.backend.BackendTls;
 import dev.wsbridge.config.BridgeConfig;
 import dev.wsbridge.config.ConfigException;
 import dev.wsbridge.config.ParamSource;
@@ -41,7 +42,7 @@ public final class RouteCheck implements ServletContextListener {
                 continue;
             }
             try {
-                BridgeConfig.parse(params(context, route::getInitParameter));
+                BackendTls.check(BridgeConfig.parse(params(context, route::getInitParameter)).backends().tls());
             } catch (ConfigException e) {
                 String message = "wsbridge route [" + route.getName() + "]: " + e.getMessage();
                 LOG.error(message);

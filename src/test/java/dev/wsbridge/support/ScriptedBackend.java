@@ -50,6 +50,8 @@ public final class ScriptedBackend implements AutoCloseable {
     private volatile Map<String, String> refuseHeaders = Map.of();
 
     private final boolean tls;
+    /** The SNI host names each TLS handshake asked for (empty list: none). */
+    private final BlockingQueue<List<String>> serverNames = new LinkedBlockingQueue<>();
 
     public ScriptedBackend() throws Exception {
         this(false);
@@ -57,11 +59,39 @@ public final class ScriptedBackend implements AutoCloseable {
 
     /** @param tls serve {@code wss://} with the test's self-signed certificate */
     public ScriptedBackend(boolean tls) throws Exception {
-        this.tls = tls;
+        this(tls ? TestTls.serverTls() : null);
+    }
+
+    /** @param tls serve {@code wss://} with this TLS factory, or {@code ws://} when null */
+    public ScriptedBackend(org.eclipse.jetty.util.ssl.SslContextFactory.Server tls) throws Exception {
+        this.tls = tls != null;
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("test-backend");
         server = new Server(threads);
-        connector = tls ? new ServerConnector(server, TestTls.serverTls()) : new ServerConnector(server);
+        connector = tls != null ? new ServerConnector(server, tls) : new ServerConnector(server);
+        if (tls != null) {
+            // A backend whose certificate does not name the host it is reached by (host name verification off in
+            // the proxy) must still answer, as most backends would, rather than Jetty's 400 "Invalid SNI".
+            org.eclipse.jetty.server.SecureRequestCustomizer secure = connector
+                    .getConnectionFactory(org.eclipse.jetty.server.HttpConnectionFactory.class).getHttpConfiguration()
+                    .getCustomizer(org.eclipse.jetty.server.SecureRequestCustomizer.class);
+            if (secure != null) {
+                secure.setSniHostCheck(false);
+            }
+            connector.getConnectionFactory(org.eclipse.jetty.server.SslConnectionFactory.class).addBean(
+                    new org.eclipse.jetty.io.ssl.SslHandshakeListener() {
+                        @Override
+                        public void handshakeSucceeded(Event event) {
+                            javax.net.ssl.SSLSession session = event.getSSLEngine().getSession();
+                            List<String> names = new java.util.ArrayList<>();
+                            if (session instanceof javax.net.ssl.ExtendedSSLSession ext) {
+                                ext.getRequestedServerNames().forEach(n -> names.add(
+                                        n instanceof javax.net.ssl.SNIHostName h ? h.getAsciiName() : n.toString()));
+                            }
+                            serverNames.add(names);
+                        }
+                    });
+        }
         connector.setPort(0);
         connector.setHost("127.0.0.1");
         server.addConnector(connector);
@@ -176,6 +206,28 @@ public final class ScriptedBackend implements AutoCloseable {
     /** Every session accepted and not yet taken by {@link #session()}, in order; the queue is left as it was. */
     public List<Peer> sessions() {
         return List.copyOf(sessions);
+    }
+
+    /** Every handshake seen and not yet taken by {@link #handshake()}, in order; the queue is left as it was. */
+    public List<Handshake> handshakes() {
+        return List.copyOf(handshakes);
+    }
+
+    /** The SNI host names the next TLS handshake asked for; fails after 10 s. */
+    public List<String> serverNames() {
+        return poll(serverNames, "TLS handshake");
+    }
+
+    /** Stops accepting connections (they are refused) while open sessions go on. */
+    public void stopListening() throws Exception {
+        int port = connector.getLocalPort();
+        connector.stop();
+        connector.setPort(port);
+    }
+
+    /** Accepts connections again, on the same port. */
+    public void startListening() throws Exception {
+        connector.start();
     }
 
     public int handshakeCount() {

@@ -1,0 +1,48 @@
+package dev.wsbridge.support;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/** The lines one java.util.logging logger (and those under it) logs while open, formatted with their arguments. */
+public final class LogCapture extends Handler implements AutoCloseable {
+
+    private final Logger logger;
+    private final List<String> lines = new CopyOnWriteArrayList<>();
+
+    public LogCapture(String loggerName) {
+        logger = Logger.getLogger(loggerName);
+        logger.addHandler(this);
+    }
+
+    @Override
+    public void publish(LogRecord r) {
+        String message = r.getMessage() == null ? "" : r.getMessage();
+        Object[] args = r.getParameters();
+        if (args != null) {
+            message = java.text.MessageFormat.format(message.replace("'", "''"), args);
+        }
+        lines.add(r.getLevel() + " " + message);
+    }
+
+    /** Whether a line at {@code level} containing {@code text} was logged. */
+    public boolean has(Level level, String text) {
+        return lines.stream().anyMatch(l -> l.startsWith(level + " ") && l.contains(text));
+    }
+
+    public List<String> lines() {
+        return List.copyOf(lines);
+    }
+
+    @Override
+    public void flush() {
+    }
+
+    @Override
+    public void close() {
+        logger.removeHandler(this);
+    }
+}
