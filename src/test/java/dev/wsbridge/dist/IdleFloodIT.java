@@ -87,6 +87,11 @@ class IdleFloodIT {
                 long floodMillis = (System.nanoTime() - t0) / 1_000_000;
                 int page = container.get("/index.html", Map.of()).statusCode();
                 Jcmd.Footprint flooded = Jcmd.footprint(container.pid());
+                if (Boolean.getBoolean("it.floodHistogram")) {
+                    // What the sessions hold, class by class: -Dit.floodHistogram=true.
+                    System.out.println(Jcmd.run(container.pid(), "GC.class_histogram").lines().limit(60)
+                            .collect(java.util.stream.Collectors.joining("\n")));
+                }
 
                 for (Session s : open) {
                     s.close();
