@@ -32,6 +32,7 @@ final class EmbeddedJetty implements BridgeContainer {
         ServletHolder holder = new ServletHolder("wsapp", BridgeServlet.class);
         holder.setInitParameters(initParams);
         holder.setInitOrder(1);
+        holder.setAsyncSupported(true);
         context.addServlet(holder, "/wsapp/*");
         server.setHandler(context);
         try {

@@ -35,6 +35,7 @@ final class EmbeddedTomcat implements BridgeContainer {
         Wrapper wrapper = Tomcat.addServlet(context, "wsapp", new BridgeServlet());
         initParams.forEach(wrapper::addInitParameter);
         wrapper.setLoadOnStartup(1);
+        wrapper.setAsyncSupported(true);
         context.addServletMappingDecoded("/wsapp/*", "wsapp");
         tomcat.start();
     }
