@@ -21,6 +21,12 @@ final class EmbeddedJetty implements BridgeContainer {
     private ServerConnector tls;
     private ServerConnector plain;
     private ServletContextHandler context;
+    private String mapping = "/wsapp/*";
+
+    @Override
+    public void map(String urlPattern) {
+        mapping = urlPattern;
+    }
 
     @Override
     public void start(Map<String, String> initParams, Map<String, String> contextParams) throws Exception {
@@ -33,7 +39,7 @@ final class EmbeddedJetty implements BridgeContainer {
         holder.setInitParameters(initParams);
         holder.setInitOrder(1);
         holder.setAsyncSupported(true);
-        context.addServlet(holder, "/wsapp/*");
+        context.addServlet(holder, mapping);
         server.setHandler(context);
         try {
             server.start();

@@ -24,6 +24,12 @@ final class EmbeddedTomcat implements BridgeContainer {
     private Connector tls;
     private Connector plain;
     private Context context;
+    private String mapping = "/wsapp/*";
+
+    @Override
+    public void map(String urlPattern) {
+        mapping = urlPattern;
+    }
 
     @Override
     public void start(Map<String, String> initParams, Map<String, String> contextParams) throws Exception {
@@ -36,7 +42,7 @@ final class EmbeddedTomcat implements BridgeContainer {
         initParams.forEach(wrapper::addInitParameter);
         wrapper.setLoadOnStartup(1);
         wrapper.setAsyncSupported(true);
-        context.addServletMappingDecoded("/wsapp/*", "wsapp");
+        context.addServletMappingDecoded(mapping, "wsapp");
         tomcat.start();
     }
 
