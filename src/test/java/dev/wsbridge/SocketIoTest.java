@@ -15,13 +15,13 @@ class SocketIoTest extends ContainerSuite {
 
     @Test
     void defaultClientConnectsUpgradesExchangesEventsAndDisconnects() throws Exception {
-        try (NodeProcess server = NodeProcess.socketIoServer()) {
+        try (NodeProcess server = NodeProcess.server("socketio-server.js")) {
             container = kind.create();
             // Socket.IO's default path, on the route; proxyTo the server's.
             container.map("/socket.io/*");
             container.start(Map.of("proxyTo", "ws://127.0.0.1:" + server.port() + "/socket.io/"), Map.of());
 
-            NodeProcess.Result client = NodeProcess.socketIoClient("https://localhost:" + container.tlsPort());
+            NodeProcess.Result client = NodeProcess.client("socketio-client.js", "https://localhost:" + container.tlsPort());
 
             assertEquals(List.of("OPENED polling", "WELCOME", "UPGRADED websocket",
                     "ECHOED {\"text\":\"héllo\",\"n\":42} over websocket ack acked", "OK"), client.lines());

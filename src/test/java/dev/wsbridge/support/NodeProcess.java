@@ -14,8 +14,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A Node.js script of {@code src/test/node} (real Socket.IO server and client, installed there by the build's
- * {@code npm ci}) in a process of its own; its output lines are collected as they come.
+ * A Node.js script of {@code src/test/node} (real Socket.IO and SockJS servers and clients, installed there by the
+ * build's {@code npm ci}) in a process of its own; its output lines are collected as they come.
  */
 public final class NodeProcess implements AutoCloseable {
 
@@ -54,18 +54,18 @@ public final class NodeProcess implements AutoCloseable {
         reader.start();
     }
 
-    /** The Socket.IO server with default settings, once it listens; {@link #port()} tells where. */
-    public static NodeProcess socketIoServer() throws Exception {
-        NodeProcess p = new NodeProcess("socketio-server.js", List.of(), null);
+    /** A server script of {@code src/test/node}, once it listens; {@link #port()} tells where. */
+    public static NodeProcess server(String script) throws Exception {
+        NodeProcess p = new NodeProcess(script, List.of(), null);
         p.awaitLine("PORT ");
         return p;
     }
 
-    /** Runs the Socket.IO client with default settings against {@code url} to its end, trusting the test certificate. */
-    public static Result socketIoClient(String url) throws Exception {
-        try (NodeProcess p = new NodeProcess("socketio-client.js", List.of(url), certificate())) {
+    /** Runs a client script of {@code src/test/node} to its end, trusting the test certificate. */
+    public static Result client(String script, String... args) throws Exception {
+        try (NodeProcess p = new NodeProcess(script, List.of(args), certificate())) {
             if (!p.process.waitFor(60, TimeUnit.SECONDS)) {
-                throw new AssertionError("the Socket.IO client did not end within 60 s: " + p.lines);
+                throw new AssertionError(script + " did not end within 60 s: " + p.lines);
             }
             // The reader may still be taking the last lines.
             p.process.getInputStream().close();
