@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wsbridge.support.Await;
 import dev.wsbridge.support.HttpBackend;
 import dev.wsbridge.support.RawBackend;
 import dev.wsbridge.support.RawHttp;
@@ -340,6 +341,41 @@ class HttpProxyTest extends ContainerSuite {
                 assertEquals(LARGE, n);
                 assertEquals(HttpBackend.patternSha256(LARGE), HexFormat.of().formatHex(sha.digest()));
             }
+        }
+    }
+
+    @Test
+    void clientThatDoesNotReadHoldsTheBackendBack() throws Exception {
+        startHttp(Map.of());
+        long total = 64L << 20;
+
+        try (RawHttp c = RawHttp.tls(container.tlsPort())) {
+            c.send("GET /wsapp/bytes?n=" + total + "&chunked=true HTTP/1.1\nHost: " + host() + "\nConnection: close", null);
+            RawHttp.Head head = c.head();
+            // The client reads nothing more: what the backend manages to write is what the buffers on the way hold.
+            Await.until("the backend writing", 10, () -> http.bodyBytesWritten() > 0);
+            // Held back: no progress across a few polls in a row (a bounded wait; the assertion is on bytes).
+            long[] last = {-1, 0};
+            Await.until("the backend held back", 30, () -> {
+                long now = http.bodyBytesWritten();
+                last[1] = now == last[0] ? last[1] + 1 : 0;
+                last[0] = now;
+                return last[1] >= 50;
+            });
+            long heldAt = http.bodyBytesWritten();
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            long n = 0;
+            byte[] buf = new byte[64 * 1024];
+            try (InputStream body = c.body(head)) {
+                for (int r; (r = body.read(buf)) >= 0; ) {
+                    sha.update(buf, 0, r);
+                    n += r;
+                }
+            }
+
+            assertTrue(heldAt < 16L << 20, "the backend wrote " + heldAt + " bytes to a client that read none");
+            assertEquals(total, n);
+            assertEquals(HttpBackend.patternSha256(total), HexFormat.of().formatHex(sha.digest()));
         }
     }
 

@@ -20,6 +20,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Server;
@@ -57,6 +58,7 @@ public final class HttpBackend implements AutoCloseable {
     private final BlockingQueue<Exchange> exchanges = new LinkedBlockingQueue<>();
     private final CountDownLatch events = new CountDownLatch(1);
     private final CountDownLatch closing = new CountDownLatch(1);
+    private final AtomicLong bodyBytesWritten = new AtomicLong();
 
     public HttpBackend() throws Exception {
         QueuedThreadPool threads = new QueuedThreadPool();
@@ -93,6 +95,11 @@ public final class HttpBackend implements AutoCloseable {
     /** Requests the backend read and no test has taken yet. */
     public int pending() {
         return exchanges.size();
+    }
+
+    /** Bytes of {@code /bytes} bodies the backend has handed to its connection so far. */
+    public long bodyBytesWritten() {
+        return bodyBytesWritten.get();
     }
 
     /** Lets {@code /events} send its second event. */
@@ -169,6 +176,7 @@ public final class HttpBackend implements AutoCloseable {
                             buf[j] = pattern(i + j);
                         }
                         out.write(buf, 0, len);
+                        bodyBytesWritten.addAndGet(len);
                         i += len;
                     }
                 }
