@@ -224,7 +224,7 @@ class HttpProxyTest extends ContainerSuite {
     }
 
     @Test
-    void pathEscapesAreRefusedAndNothingIsForwarded() throws Exception {
+    void pathEscapesAndBadRequestsAreRefusedAndNothingIsForwarded() throws Exception {
         startHttp(Map.of());
 
         for (String path : List.of("/wsapp/%2e%2e/x", "/wsapp/a/%2E%2e/%2e%2e/x", "/wsapp/a%2fb", "/wsapp/a//b",
@@ -233,6 +233,16 @@ class HttpProxyTest extends ContainerSuite {
 
             assertTrue(answer.status() >= 400 && answer.status() < 500, path + " answered " + answer.status());
         }
+        RawHttp.Head oversized;
+        try (RawHttp c = RawHttp.tls(container.tlsPort())) {
+            // Only the head: the container may keep the connection open after its refusal.
+            c.send("GET /wsapp/echo HTTP/1.1\nHost: " + host() + "\nX-Big: " + "x".repeat(64 * 1024), null);
+            oversized = c.head();
+        }
+        RawHttp.Response badQuery = get("/wsapp/echo?a=%zz");
+
+        assertTrue(oversized.status() >= 400 && oversized.status() < 500, "oversized header answered " + oversized.status());
+        assertTrue(badQuery.status() >= 400 && badQuery.status() < 500, "bad query answered " + badQuery.status());
         assertEquals(0, http.pending());
     }
 
