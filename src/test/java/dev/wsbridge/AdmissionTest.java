@@ -87,7 +87,7 @@ class AdmissionTest extends ContainerSuite {
     void stalledBackendGets503AndTheContainerStillAnswers() throws Exception {
         try (RawBackend silent = RawBackend.neverAnswers()) {
             start(Map.of("proxyTo", silent.uri().toString(), "maxPendingHandshakes", "2", "maxQueuedHandshakes", "2",
-                    "handshakeQueueTimeout", "500ms", "upgradeTimeout", "60s"));
+                    "handshakeQueueTimeout", "500ms", "upgradeTimeout", "60s", "httpProxy", "false"));
             List<CompletableFuture<Head>> pending = List.of(async("/wsapp/a"), async("/wsapp/b"));
             Await.until("two handshakes at the backend", 10, () -> silent.acceptedCount() == 2);
 
@@ -139,7 +139,7 @@ class AdmissionTest extends ContainerSuite {
 
     @Test
     void heapGuardRefusesWhenTooLittleHeapIsLeft() throws Exception {
-        start(Map.of("minFreeHeap", "1024GiB"));
+        start(Map.of("minFreeHeap", "1024GiB", "httpProxy", "false"));
         Head head = tls("/wsapp/x");
         Head plain = RawClient.tls(container.tlsPort(), "GET /wsapp/x HTTP/1.1\r\nHost: " + host() + "\r\n\r\n");
 

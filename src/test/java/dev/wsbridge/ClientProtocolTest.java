@@ -109,7 +109,8 @@ class ClientProtocolTest extends ContainerSuite {
     @Test
     void floodOfStalledHandshakesLeavesOrdinaryRequestsServed() throws Exception {
         try (RawBackend silent = RawBackend.neverAnswers()) {
-            start(Map.of("proxyTo", silent.uri().toString(), "upgradeTimeout", "2m", "maxPendingHandshakes", "32"));
+            start(Map.of("proxyTo", silent.uri().toString(), "upgradeTimeout", "2m", "maxPendingHandshakes", "32",
+                    "httpProxy", "false"));
             ExecutorService pool = Executors.newFixedThreadPool(100);
             try {
                 List<CompletableFuture<Integer>> flood = new ArrayList<>();

@@ -148,8 +148,8 @@ class HandshakeTest extends ContainerSuite {
     }
 
     @Test
-    void notAnUpgradeIs426() throws Exception {
-        start();
+    void notAnUpgradeIs426WhenHttpProxyIsOff() throws Exception {
+        start(Map.of("httpProxy", "false"));
         Head head = RawClient.tls(container.tlsPort(), "GET /wsapp/x HTTP/1.1\r\nHost: " + host() + "\r\n\r\n");
         assertEquals(426, head.status());
         assertEquals("websocket", head.header("Upgrade"));

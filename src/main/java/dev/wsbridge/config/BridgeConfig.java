@@ -109,6 +109,21 @@ public final class BridgeConfig {
     /** Whether a {@code wss://} backend's certificate must name the host in {@code proxyTo} ({@code true}/{@code false}). Default true. */
     public static final String BACKEND_HOSTNAME_VERIFICATION = "backendHostnameVerification";
     // ---------------------------------------------------------------- end of several backends
+    // HTTP on the route: every request that is not a WebSocket upgrade (see HttpSettings).
+    /** Proxy requests that are not WebSocket upgrades to the backend over HTTP ({@code true}/{@code false}); false answers them 426. Default true. */
+    public static final String HTTP_PROXY = "httpProxy";
+    /** An HTTP exchange with the backend during which no byte moves for this long ends: 504 if nothing was answered yet. Default 60s. */
+    public static final String HTTP_IDLE_TIMEOUT = "httpIdleTimeout";
+    /** Longest an HTTP exchange with the backend may take in all ({@code 0}: no limit, for event streams and long downloads); then 504. Default 0. */
+    public static final String HTTP_TIMEOUT = "httpTimeout";
+    /** Most HTTP connections open to the backend at once; further requests wait for one (each long-poll or event stream holds one). Default 10000. */
+    public static final String HTTP_MAX_CONNECTIONS = "httpMaxConnections";
+    /** Send the client's {@code Host} to the backend over HTTP ({@code true}/{@code false}) rather than the backend's own. Default false. */
+    public static final String PRESERVE_HOST = "preserveHost";
+    /** {@code Set-Cookie} path rewrites: {@code auto} (the backend base path becomes the route's), {@code off}, or {@code FROM TO} pairs. Default auto. */
+    public static final String REVERSE_COOKIE_PATH = "reverseCookiePath";
+    /** {@code Set-Cookie} domain rewrites: {@code auto} (a domain naming the backend host is dropped), {@code off}, or {@code FROM TO} pairs. Default auto. */
+    public static final String REVERSE_COOKIE_DOMAIN = "reverseCookieDomain";
 
     /** Every init-param with its default, in README order; {@code null} means required. */
     public static final Map<String, String> DEFAULTS;
@@ -147,6 +162,13 @@ public final class BridgeConfig {
         d.put(BACKEND_KEY_STORE_PASSWORD, "");
         d.put(BACKEND_KEY_STORE_TYPE, "PKCS12");
         d.put(BACKEND_HOSTNAME_VERIFICATION, "true");
+        d.put(HTTP_PROXY, "true");
+        d.put(HTTP_IDLE_TIMEOUT, "60s");
+        d.put(HTTP_TIMEOUT, "0");
+        d.put(HTTP_MAX_CONNECTIONS, "10000");
+        d.put(PRESERVE_HOST, "false");
+        d.put(REVERSE_COOKIE_PATH, "auto");
+        d.put(REVERSE_COOKIE_DOMAIN, "auto");
         DEFAULTS = Collections.unmodifiableMap(d);
     }
 
@@ -173,6 +195,7 @@ public final class BridgeConfig {
     private final Duration handshakeQueueTimeout;
     private final boolean backendBatching;
     private final BackendSettings backends;
+    private final HttpSettings http;
 
     private BridgeConfig(Parser p) {
         backends = p.backendSettings();
@@ -193,6 +216,24 @@ public final class BridgeConfig {
         maxQueuedHandshakes = p.count(MAX_QUEUED_HANDSHAKES);
         handshakeQueueTimeout = p.duration(HANDSHAKE_QUEUE_TIMEOUT);
         backendBatching = p.bool(BACKEND_BATCHING);
+        http = new HttpSettings(p.bool(HTTP_PROXY), p.duration(HTTP_IDLE_TIMEOUT),
+                durationOrNone(p, HTTP_TIMEOUT),
+                p.positiveInt(HTTP_MAX_CONNECTIONS), p.bool(PRESERVE_HOST),
+                ReverseMap.parse(REVERSE_COOKIE_PATH, p.raw(REVERSE_COOKIE_PATH), ReverseMap.Kind.PATH),
+                ReverseMap.parse(REVERSE_COOKIE_DOMAIN, p.raw(REVERSE_COOKIE_DOMAIN), ReverseMap.Kind.DOMAIN));
+    }
+
+    /** A duration, or {@code 0} for none ({@link Duration#ZERO}). */
+    private static Duration durationOrNone(Parser p, String name) {
+        String v = p.raw(name);
+        if ("0".equals(v)) {
+            return Duration.ZERO;
+        }
+        try {
+            return p.duration(name);
+        } catch (ConfigException e) {
+            throw Parser.bad(name, v, "a duration such as 500ms, 30s, 5m or 1h, or 0 for no limit");
+        }
     }
 
     /**
@@ -276,6 +317,11 @@ public final class BridgeConfig {
     /** The route's backends (the first is {@link #proxyTo()}), balancer, health checks and backend TLS. */
     public BackendSettings backends() {
         return backends;
+    }
+
+    /** The settings of the HTTP leg (requests that are not WebSocket upgrades). */
+    public HttpSettings http() {
+        return http;
     }
 
     @Override

@@ -14,6 +14,7 @@ import dev.wsbridge.bridge.Bridged;
 import dev.wsbridge.bridge.Relay;
 import dev.wsbridge.config.BridgeConfig;
 import dev.wsbridge.config.ConfigException;
+import dev.wsbridge.http.HttpRoute;
 import jakarta.servlet.ServletConfig;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletException;
@@ -52,6 +53,8 @@ public final class BridgeServlet extends HttpServlet {
     private transient Admission admission;
     /** Leaves Jetty's graceful stop, on Jetty with the client leg on the Servlet upgrade; else null. */
     private transient Runnable leaveGracefulStop;
+    /** Proxies the requests that are not WebSocket upgrades over HTTP; null when {@code httpProxy} is false. */
+    private transient HttpRoute http;
 
     @Override
     public void init(ServletConfig servletConfig) throws ServletException {
@@ -104,6 +107,15 @@ public final class BridgeServlet extends HttpServlet {
         } catch (Exception e) {
             throw new ServletException("wsbridge route [" + route + "] could not start its backend client", e);
         }
+        if (config.http().enabled()) {
+            try {
+                http = HttpRoute.start(servletConfig, config, backend);
+            } catch (ServletException | RuntimeException e) {
+                backend.release(context);
+                backend = null;
+                throw e;
+            }
+        }
         registry = new BridgeRegistry(config.maxSessions());
         pool = new BackendPool(route, config);
         if (servletUpgrade && JettyUpgrade.isJetty(context)) {
@@ -120,7 +132,11 @@ public final class BridgeServlet extends HttpServlet {
     }
 
     @Override
-    protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+    protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException, ServletException {
+        if (http != null && HttpRoute.takes(req)) {
+            http.proxy(req, resp);
+            return;
+        }
         HandshakeCheck.Refusal refusal = HandshakeCheck.check(req, config);
         if (refusal != null) {
             refuse(resp, refusal.status(), refusal.headers(), refusal.message());
@@ -278,6 +294,10 @@ public final class BridgeServlet extends HttpServlet {
             } catch (RuntimeException e) {
                 LOG.warn("wsbridge route [{}]: closing sessions failed", getServletName(), e);
             }
+        }
+        if (http != null) {
+            http.stop();
+            http = null;
         }
         if (healthChecker != null) {
             healthChecker.stop();

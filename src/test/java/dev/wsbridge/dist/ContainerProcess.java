@@ -186,8 +186,9 @@ abstract class ContainerProcess implements AutoCloseable {
     }
 
     /**
-     * Waits (bounded) until a plain HTTPS GET of {@code path} answers {@code status}: for a bridge route,
-     * 426 means the web application is deployed and its servlet initialised.
+     * Waits (bounded) until an HTTPS GET of {@code path} that asks for a WebSocket upgrade without a
+     * {@code Sec-WebSocket-Version} answers {@code status}: for a bridge route, 426 means the web application is
+     * deployed and its servlet initialised (the servlet answers it itself, without the backend).
      */
     RawClient.Head awaitStatus(String path, int status) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -195,7 +196,7 @@ abstract class ContainerProcess implements AutoCloseable {
         while (true) {
             try {
                 last = RawClient.tls(port, "GET " + path + " HTTP/1.1\r\nHost: localhost:" + port
-                        + "\r\nConnection: close\r\n\r\n");
+                        + "\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n\r\n");
                 if (last.status() == status) {
                     return last;
                 }

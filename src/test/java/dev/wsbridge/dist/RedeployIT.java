@@ -171,7 +171,8 @@ class RedeployIT {
      */
     private static void steadyState(ContainerProcess container, TestClient client, ScriptedBackend backend) throws Exception {
         for (int i = 0; i < 20; i++) {
-            assertEquals(426, container.get("/wsapp/", Map.of()).statusCode(), "GET /wsapp/");
+            // Proxied over HTTP to the WebSocket backend, which has nothing to serve there.
+            assertEquals(404, container.get("/wsapp/", Map.of()).statusCode(), "GET /wsapp/");
         }
         Peer c = client.connect(container.wss("/wsapp/steady"));
         Peer b = backend.session();

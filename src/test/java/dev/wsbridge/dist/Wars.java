@@ -48,6 +48,7 @@ final class Wars {
                     <servlet-class>dev.wsbridge.server.BridgeServlet</servlet-class>
                     <init-param><param-name>proxyTo</param-name><param-value>%2$s</param-value></init-param>
                     <load-on-startup>1</load-on-startup>
+                    <async-supported>true</async-supported>
                   </servlet>
                   <servlet-mapping><servlet-name>%1$s</servlet-name><url-pattern>/%1$s/*</url-pattern></servlet-mapping>
                 """.formatted(name, ContainerProcess.xml(proxyTo))));

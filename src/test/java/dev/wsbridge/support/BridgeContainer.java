@@ -21,7 +21,7 @@ public interface BridgeContainer extends AutoCloseable {
     }
 
     /**
-     * Starts the container with the servlet mapped to {@code /wsapp/*} in the root context.
+     * Starts the container with the servlet mapped to {@code /wsapp/*} (or what {@link #map} set) in the root context.
      *
      * @param initParams    the servlet's init-params
      * @param contextParams context-params (they override init-params of the same name)
@@ -60,6 +60,9 @@ public interface BridgeContainer extends AutoCloseable {
     default URI ws(String path) {
         return URI.create("ws://localhost:" + plainPort() + path);
     }
+
+    /** Maps the servlet to {@code urlPattern} (such as {@code /socket.io/*}) instead of {@code /wsapp/*}; call before start. */
+    void map(String urlPattern);
 
     /** Whether the web application started (a bad init-param must stop it). */
     boolean deployed();

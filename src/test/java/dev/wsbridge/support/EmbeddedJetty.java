@@ -23,6 +23,12 @@ final class EmbeddedJetty implements BridgeContainer {
     private ServerConnector tls;
     private ServerConnector plain;
     private ServletContextHandler context;
+    private String mapping = "/wsapp/*";
+
+    @Override
+    public void map(String urlPattern) {
+        mapping = urlPattern;
+    }
 
     @Override
     public void start(Map<String, String> initParams, Map<String, String> contextParams) throws Exception {
@@ -34,7 +40,8 @@ final class EmbeddedJetty implements BridgeContainer {
         ServletHolder holder = new ServletHolder("wsapp", BridgeServlet.class);
         holder.setInitParameters(initParams);
         holder.setInitOrder(1);
-        context.addServlet(holder, "/wsapp/*");
+        holder.setAsyncSupported(true);
+        context.addServlet(holder, mapping);
         server.setHandler(context);
         try {
             server.start();

@@ -26,6 +26,12 @@ final class EmbeddedTomcat implements BridgeContainer {
     private Connector tls;
     private Connector plain;
     private Context context;
+    private String mapping = "/wsapp/*";
+
+    @Override
+    public void map(String urlPattern) {
+        mapping = urlPattern;
+    }
 
     @Override
     public void start(Map<String, String> initParams, Map<String, String> contextParams) throws Exception {
@@ -37,7 +43,8 @@ final class EmbeddedTomcat implements BridgeContainer {
         Wrapper wrapper = Tomcat.addServlet(context, "wsapp", new BridgeServlet());
         initParams.forEach(wrapper::addInitParameter);
         wrapper.setLoadOnStartup(1);
-        context.addServletMappingDecoded("/wsapp/*", "wsapp");
+        wrapper.setAsyncSupported(true);
+        context.addServletMappingDecoded(mapping, "wsapp");
         tomcat.start();
     }
 
