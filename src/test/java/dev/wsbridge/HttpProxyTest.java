@@ -91,6 +91,40 @@ class HttpProxyTest extends ContainerSuite {
         assertEquals(0, http.pending());
     }
 
+    /**
+     * With several backends, HTTP requests are balanced like upgrades: the hash keeps one client's requests (a
+     * Socket.IO client's polls) on one backend, round robin spreads them.
+     */
+    @Test
+    void requestsAreBalancedLikeUpgrades() throws Exception {
+        try (HttpBackend second = new HttpBackend()) {
+            http = new HttpBackend();
+            start(Map.of("proxyTo", http.wsUri("/base/") + ", " + second.wsUri("/base/"), "balancer", "hash",
+                    "hashKey", "header:X-User"));
+            for (int i = 0; i < 6; i++) {
+                assertEquals(200, get("/wsapp/echo/" + i, "X-User: ann").status());
+            }
+            int first = http.pending();
+            int other = second.pending();
+
+            assertTrue(first == 6 && other == 0 || first == 0 && other == 6, "ann's requests went " + first + " and " + other);
+        }
+    }
+
+    @Test
+    void roundRobinSpreadsRequests() throws Exception {
+        try (HttpBackend second = new HttpBackend()) {
+            http = new HttpBackend();
+            start(Map.of("proxyTo", http.wsUri("/base/") + ", " + second.wsUri("/base/")));
+            for (int i = 0; i < 6; i++) {
+                assertEquals(200, get("/wsapp/echo/" + i).status());
+            }
+
+            assertEquals(3, http.pending());
+            assertEquals(3, second.pending());
+        }
+    }
+
     @Test
     void bodiesPassWithFixedLengthAndChunked() throws Exception {
         startHttp(Map.of());

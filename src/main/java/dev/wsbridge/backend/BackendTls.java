@@ -71,7 +71,7 @@ public final class BackendTls {
     }
 
     /** The client TLS factory for {@code tls}; its stores are read when the client starts. */
-    static SslContextFactory.Client factory(BackendSettings.Tls tls) {
+    public static SslContextFactory.Client factory(BackendSettings.Tls tls) {
         SslContextFactory.Client ssl = new SslContextFactory.Client();
         if (tls.trustStore() != null) {
             ssl.setTrustStorePath(tls.trustStore().toString());

@@ -1,7 +1,9 @@
 package dev.wsbridge.http;
 
 import dev.wsbridge.backend.BackendClient;
+import dev.wsbridge.backend.BackendTls;
 import dev.wsbridge.backend.BackendUri;
+import dev.wsbridge.config.BackendTarget;
 import dev.wsbridge.backend.ForwardedHeaders;
 import dev.wsbridge.config.BridgeConfig;
 import dev.wsbridge.config.HttpSettings;
@@ -102,12 +104,17 @@ public final class HttpRoute extends AsyncProxyServlet {
         return true;
     }
 
-    /** Proxies one request: a path that would leave {@code proxyTo} gets 400, and nothing reaches the backend. */
-    public void proxy(HttpServletRequest req, HttpServletResponse resp) throws ServletException, IOException {
+    /**
+     * Proxies one request to {@code backend}, the balancer's choice for it (so that with a hash balancer a
+     * client's polls go where its upgrade goes): a path that would leave the backend's base gets 400, and nothing
+     * reaches the backend.
+     */
+    public void proxy(HttpServletRequest req, HttpServletResponse resp, BackendTarget backend)
+            throws ServletException, IOException {
         String suffix = BackendUri.rawSuffix(req.getRequestURI(), req.getContextPath(), req.getServletPath());
         URI target;
         try {
-            target = httpUri(BackendUri.resolve(config.proxyTo(), suffix, req.getQueryString()));
+            target = httpUri(BackendUri.resolve(backend, suffix, req.getQueryString()));
         } catch (BackendUri.RejectedPathException e) {
             answer(resp, HttpServletResponse.SC_BAD_REQUEST, e.getMessage());
             return;
@@ -124,7 +131,7 @@ public final class HttpRoute extends AsyncProxyServlet {
         String routeBase = uri.substring(0, uri.length() - suffix.length());
         String host = req.getHeader("Host");
         req.setAttribute(TARGET, target.toString());
-        req.setAttribute(REWRITE, new ReverseRewrite(config.proxyTo(), settings, req.getScheme(),
+        req.setAttribute(REWRITE, new ReverseRewrite(backend, settings, req.getScheme(),
                 host != null ? host.trim() : req.getServerName() + ":" + req.getServerPort(), routeBase));
         service(req, resp);
     }
@@ -145,8 +152,8 @@ public final class HttpRoute extends AsyncProxyServlet {
     protected HttpClient createHttpClient() throws ServletException {
         ClientConnector connector = new ClientConnector();
         connector.setSelectors(1);
-        // https backends: the JVM's trust store, host names checked.
-        connector.setSslContextFactory(new SslContextFactory.Client());
+        // https backends: the same trust, key store and host name checks as the route's wss:// backends.
+        connector.setSslContextFactory(BackendTls.factory(config.backends().tls()));
         connector.setConnectTimeout(config.connectTimeout());
         HttpClient client = new HttpClient(new HttpClientTransportOverHTTP(connector));
         client.setExecutor(backend.executor());

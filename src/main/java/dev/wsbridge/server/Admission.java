@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Admission implements AutoCloseable {
 
     /** Seconds a refused client is told to wait. */
-    private static final Map<String, String> RETRY = Map.of("Retry-After", "5");
+    static final Map<String, String> RETRY = Map.of("Retry-After", "5");
 
     // Built once: a refusal under memory pressure must not need to build anything.
     static final HandshakeCheck.Refusal LOW_HEAP = new HandshakeCheck.Refusal(

@@ -1,5 +1,6 @@
 package dev.wsbridge.server;
 
+import dev.wsbridge.backend.Backend;
 import dev.wsbridge.backend.BackendClient;
 import dev.wsbridge.backend.BackendConnector;
 import dev.wsbridge.backend.BackendConnector.Outcome;
@@ -24,6 +25,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.eclipse.jetty.websocket.api.Session;
@@ -134,7 +136,12 @@ public final class BridgeServlet extends HttpServlet {
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException, ServletException {
         if (http != null && HttpRoute.takes(req)) {
-            http.proxy(req, resp);
+            List<Backend> candidates = pool.candidates(req);
+            if (candidates.isEmpty()) {
+                refuse(resp, HttpServletResponse.SC_SERVICE_UNAVAILABLE, Admission.RETRY, "No backend available");
+                return;
+            }
+            http.proxy(req, resp, candidates.get(0).target());
             return;
         }
         HandshakeCheck.Refusal refusal = HandshakeCheck.check(req, config);
