@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wsbridge.support.Await;
 import dev.wsbridge.support.Peer;
-import dev.wsbridge.support.TestTls;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -18,10 +17,6 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.eclipse.jetty.client.HttpClient;
-import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
-import org.eclipse.jetty.io.ClientConnector;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.api.exceptions.UpgradeException;
 import org.eclipse.jetty.websocket.client.WebSocketClient;
@@ -120,15 +115,7 @@ class IdleFloodIT {
     }
 
     private static WebSocketClient client() throws Exception {
-        ClientConnector connector = new ClientConnector();
-        connector.setSslContextFactory(TestTls.clientTls());
-        QueuedThreadPool threads = new QueuedThreadPool();
-        threads.setName("flood-client");
-        HttpClient http = new HttpClient(new HttpClientTransportOverHTTP(connector));
-        http.setExecutor(threads);
-        http.setMaxConnectionsPerDestination(MAX_SESSIONS + 100);
-        http.setConnectTimeout(60_000);
-        WebSocketClient client = new WebSocketClient(http);
+        WebSocketClient client = new WebSocketClient(StalledPeersIT.clients("flood-client", MAX_SESSIONS + 100));
         client.setIdleTimeout(Duration.ofMinutes(10));
         client.start();
         return client;

@@ -99,22 +99,32 @@ class StalledPeersIT {
         container.start();
         container.awaitStatus("/wsapp/", 426);
 
-        ClientConnector connector = new ClientConnector();
-        connector.setSslContextFactory(TestTls.clientTls());
-        connector.setSendBufferSize(PEER_SOCKET_BUFFER);
-        connector.setReceiveBufferSize(PEER_SOCKET_BUFFER);
-        QueuedThreadPool threads = new QueuedThreadPool();
-        threads.setName("stalled-client");
-        HttpClient http = new HttpClient(new HttpClientTransportOverHTTP(connector));
-        http.setExecutor(threads);
-        http.setMaxConnectionsPerDestination(SESSIONS + 100);
-        http.setConnectTimeout(60_000);
+        HttpClient http = clients("stalled-client", SESSIONS + 100);
         client = new WebSocketClient(http);
         client.setMaxBinaryMessageSize(128L << 20);
         client.setIdleTimeout(Duration.ofMinutes(5));
         client.start();
         core = new WebSocketCoreClient(http, null);
         core.start();
+    }
+
+    /**
+     * The HTTP client under the test's WebSocket clients: TLS trusting the test certificate, {@code connections}
+     * at once, a minute to connect (a container busy with thousands of sessions accepts slowly), small socket
+     * buffers (what fills before a peer is stalled).
+     */
+    static HttpClient clients(String name, int connections) {
+        ClientConnector connector = new ClientConnector();
+        connector.setSslContextFactory(TestTls.clientTls());
+        connector.setSendBufferSize(PEER_SOCKET_BUFFER);
+        connector.setReceiveBufferSize(PEER_SOCKET_BUFFER);
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName(name);
+        HttpClient http = new HttpClient(new HttpClientTransportOverHTTP(connector));
+        http.setExecutor(threads);
+        http.setMaxConnectionsPerDestination(connections);
+        http.setConnectTimeout(60_000);
+        return http;
     }
 
     @AfterParameterizedClassInvocation
