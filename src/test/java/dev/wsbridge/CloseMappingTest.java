@@ -143,6 +143,22 @@ class CloseMappingTest extends ContainerSuite {
         assertFalse(backendPeer.isClosed());
     }
 
+    /** RFC 6455 §7.1.1: once the close handshake is done, the server closes the TCP connection, at once. */
+    @Test
+    void theServerClosesTheConnectionAfterTheCloseHandshake() throws Exception {
+        start();
+        try (RawClient.Upgraded c = RawClient.upgradeTls(container.tlsPort(),
+                RawClient.upgrade("/wsapp/tcp", "localhost:" + container.tlsPort()))) {
+            assertEquals(101, c.head().status());
+            backendPeer = backend.session();
+            c.send(dev.wsbridge.support.RawFrames.CLOSE, true, 0, new byte[] {0x03, (byte) 0xE8}, true);
+
+            assertEquals(dev.wsbridge.support.RawFrames.CLOSE, c.readData().opcode());
+            c.socket().setSoTimeout(5000);
+            assertEquals(-1, c.socket().getInputStream().read(), "the connection was not closed");
+        }
+    }
+
     @Test
     void closedSessionsGiveTheirSlotBackWithoutWaitingForTheCloseTimeout() throws Exception {
         start(Map.of("maxSessions", "1", "closeTimeout", "1m"));

@@ -14,6 +14,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.management.ListenerNotFoundException;
 import javax.management.Notification;
 import javax.management.NotificationEmitter;
@@ -35,6 +37,8 @@ import org.slf4j.LoggerFactory;
 final class HeapGuard implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(HeapGuard.class);
+    /** Ten seconds of refusing without a collection before the guard asks for one. */
+    private static final long DEFAULT_RECHECK_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final String route;
     private final long maxHeap;
@@ -46,11 +50,16 @@ final class HeapGuard implements AutoCloseable {
     private final NotificationListener listener = this::collected;
     private volatile long usedAfterGc;
     private volatile boolean admitting = true;
+    /** How long the guard refuses on the strength of one collection before it asks for another. */
+    private final long recheckNanos;
+    /** {@link System#nanoTime} of the last collection reported, or of the last one asked for. */
+    private final AtomicLong lastLook = new AtomicLong(System.nanoTime());
 
-    private HeapGuard(String route, long maxHeap, long minFree) {
+    private HeapGuard(String route, long maxHeap, long minFree, long recheckNanos) {
         this.route = route;
         this.maxHeap = maxHeap;
         this.minFree = minFree;
+        this.recheckNanos = recheckNanos;
     }
 
     /**
@@ -58,22 +67,27 @@ final class HeapGuard implements AutoCloseable {
      * maximum, or this JVM gives no collection notifications ({@code com.sun.management}).
      */
     static HeapGuard start(String route, HeapReserve reserve) {
+        return start(route, reserve, DEFAULT_RECHECK_NANOS);
+    }
+
+    /** As {@link #start(String, HeapReserve)}, asking for a collection after {@code recheckNanos} of refusing. */
+    static HeapGuard start(String route, HeapReserve reserve, long recheckNanos) {
         long maxHeap = Runtime.getRuntime().maxMemory();
         if (reserve.off()) {
-            return new HeapGuard(route, maxHeap, 0);
+            return new HeapGuard(route, maxHeap, 0, recheckNanos);
         }
         if (maxHeap == Long.MAX_VALUE) {
             LOG.warn("wsbridge route [{}]: the heap has no maximum, so minFreeHeap [{}] cannot be applied", route, reserve);
-            return new HeapGuard(route, maxHeap, 0);
+            return new HeapGuard(route, maxHeap, 0, recheckNanos);
         }
-        HeapGuard guard = new HeapGuard(route, maxHeap, reserve.of(maxHeap));
+        HeapGuard guard = new HeapGuard(route, maxHeap, reserve.of(maxHeap), recheckNanos);
         try {
             guard.watch();
         } catch (LinkageError | RuntimeException e) {
             guard.close();
             LOG.warn("wsbridge route [{}]: this JVM reports no garbage collections ({}), so minFreeHeap [{}] cannot be"
                     + " applied", route, e, reserve);
-            return new HeapGuard(route, maxHeap, 0);
+            return new HeapGuard(route, maxHeap, 0, recheckNanos);
         }
         return guard;
     }
@@ -114,9 +128,24 @@ final class HeapGuard implements AutoCloseable {
         }
     }
 
-    /** Whether a new session may be taken: an unlocked read of what the last collection left. */
+    /**
+     * Whether a new session may be taken: an unlocked read of what the last collection left. While it refuses,
+     * it asks for a collection once no collection has been reported for {@code recheckNanos}: the sessions that
+     * filled the heap may have ended since, and a quiet container may not collect for a long time, which would
+     * otherwise keep it refusing (a {@code -XX:+DisableExplicitGC} JVM leaves that to its own collections).
+     */
     boolean admits() {
-        return admitting;
+        if (admitting) {
+            return true;
+        }
+        long now = System.nanoTime();
+        long last = lastLook.get();
+        if (now - last >= recheckNanos && lastLook.compareAndSet(last, now)) {
+            Thread collector = new Thread(System::gc, "wsbridge-" + route + "-heap-recheck");
+            collector.setDaemon(true);
+            collector.start();
+        }
+        return false;
     }
 
     /** Bytes of heap in use after the last collection, as the guard counts them. */
@@ -132,6 +161,7 @@ final class HeapGuard implements AutoCloseable {
                 GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
         Set<String> managed = new HashSet<>(Arrays.asList(managedPools(info.getGcName())));
         Map<String, MemoryUsage> before = info.getGcInfo().getMemoryUsageBeforeGc();
+        lastLook.set(System.nanoTime());
         synchronized (this) {
             info.getGcInfo().getMemoryUsageAfterGc().forEach((pool, after) -> {
                 MemoryUsage was = before.get(pool);

@@ -5,6 +5,7 @@ import dev.wsbridge.bridge.Relay;
 import dev.wsbridge.config.BridgeConfig;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -53,15 +54,25 @@ final class ServletUpgrader {
         }
         long idle = config.idleTimeout().toMillis();
         long backstop = idle <= 0 ? 0 : idle + config.closeTimeout().toMillis() + BACKSTOP_MARGIN_MILLIS;
-        return () -> {
+        return new OnJetty(jetty, req, backstop);
+    }
+
+    /** What Jetty 12.1 needs before the upgraded connection is first used, and after the relay closed it. */
+    private record OnJetty(JettyUpgrade jetty, HttpServletRequest req, long idleMillis) implements Runnable {
+        @Override
+        public void run() {
             jetty.dropStaleEndOfStream();
-            jetty.idleTimeout(backstop);
+            jetty.idleTimeout(idleMillis);
             // Jetty carries the upgraded connection in an asynchronous request (30 s by default), which would
             // end the session when it times out: the session's own timers govern it instead.
             if (req.isAsyncStarted()) {
                 req.getAsyncContext().setTimeout(0);
             }
-        };
+        }
+
+        void closed(ServletOutputStream out) {
+            jetty.closeEndPoint();
+        }
     }
 
     /**
@@ -79,7 +90,7 @@ final class ServletUpgrader {
         }
         ClientLeg leg = req.upgrade(ClientLeg.class);
         leg.beforeInit(beforeInit);
-        leg.afterClose(TomcatSocket::dispatchClose);
+        leg.afterClose(beforeInit instanceof OnJetty jetty ? jetty::closed : TomcatSocket::dispatchClose);
         leg.containerReadLock(TomcatSocket::readLock);
         relay.attachClient(leg);
     }

@@ -48,4 +48,27 @@ class HeapGuardTest {
                     guard::toString);
         }
     }
+
+    /**
+     * After the heap has filled and emptied, a quiet JVM may not collect again for a long time: the guard asks
+     * for a collection itself rather than refuse on the strength of an old one.
+     */
+    @Test
+    void asksForACollectionRatherThanRefuseOnAnOldOne() {
+        System.gc();
+        long baseline = java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+        long max = Runtime.getRuntime().maxMemory();
+        int big = 256 << 20;
+        HeapReserve reserve = new HeapReserve(max - baseline - big / 2, -1);
+        try (HeapGuard guard = HeapGuard.start("test", reserve, java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(200))) {
+            byte[] live = new byte[big];
+            System.gc();
+            Await.until("refusing while the array is live", 10, () -> guard.usedAfterGc() >= big && !guard.admits(),
+                    guard::toString);
+            live[big - 1] = 1;
+            live = null;
+
+            Await.until("admitting again without a collection from anyone else", 20, guard::admits, guard::toString);
+        }
+    }
 }
