@@ -18,8 +18,9 @@ import java.util.Map;
  * ({@code ws://}), the peers nginx and HAProxy in front of it ({@link PeerProxy}, skipped when not installed),
  * each container's own echo ({@link ContainerEcho}, its ceiling), and the bridge in embedded Tomcat and in
  * embedded Jetty; everything but direct with a {@code wss://} client leg and a {@code ws://} backend leg. Each
- * figure is the median of {@code bench.runs} runs; it prints Markdown tables (also written to
- * {@code target/bench/results.md}): the figures with their ratio to direct, and their ratio to nginx when nginx
+ * figure is the median of {@code bench.runs} runs. Besides the WebSocket figures, it counts small plain HTTP GETs
+ * per second on the same route (the bridge proxies them to the backend over HTTP). It prints Markdown tables (also
+ * written to {@code target/bench/results.md}): the figures with their ratio to direct, and their ratio to nginx when nginx
  * ran. Every echo is checked; a mismatch aborts the run.
  *
  * <p>System properties (all optional): see {@link Settings}.
@@ -51,6 +52,9 @@ public final class Bench {
 
     /** Seconds of 64 KiB echo after the small-message warm-up. */
     private static final double WARM_BULK = 3;
+
+    /** Seconds of HTTP GETs after the bulk warm-up, where the target answers them. */
+    private static final double WARM_HTTP = 3;
 
     /** Seconds after the abusers disconnect before the last heap reading: the bridge's closeTimeout (5 s) and more. */
     private static final double ABUSE_SETTLE = 8;
@@ -96,6 +100,11 @@ public final class Bench {
 
         boolean bridge() {
             return this == TOMCAT || this == JETTY;
+        }
+
+        /** True when plain HTTP requests reach the backend through it (all but a container's own echo). */
+        boolean http() {
+            return this != TOMCAT_ECHO && this != JETTY_ECHO;
         }
 
         /** The peer it is, or null. */
@@ -249,7 +258,11 @@ public final class Bench {
                     URI base = base(target, server == null ? backend : server);
                     URI echo = base.resolve(BenchBackend.ECHO);
                     progress(began, target.title + ": warm-up, at most " + s.warmup() + " s");
+                    URI hello = http(base).resolve(BenchBackend.HELLO);
                     warmUps.put(target, warmUp(s, load, echo, began, target));
+                    if (target.http()) {
+                        load.gets(hello, s.connections(), BenchBackend.HELLO_SIZE, WARM_HTTP);
+                    }
                     for (int r = 1; r <= s.runs(); r++) {
                         progress(began, target.title + ": run " + r);
                         LoadClient.EchoResult rate = load.echo(echo, s.connections(), s.inFlight(), LoadClient.SMALL,
@@ -264,10 +277,15 @@ public final class Bench {
                                 s.seconds());
                         latencies(figures, "latN", many);
                         add(figures, "handshakes", load.handshakes(echo, s.handshakeWorkers(), s.seconds()));
+                        if (target.http()) {
+                            add(figures, "gets", load.gets(hello, s.connections(), BenchBackend.HELLO_SIZE,
+                                    s.seconds()));
+                        }
                         progress(began, String.format(Locale.ROOT,
-                                "%s run %d: %.0f msg/s, %.1f MB/s, p50 %.0f µs (1 conn), %.0f handshakes/s",
+                                "%s run %d: %.0f msg/s, %.1f MB/s, p50 %.0f µs (1 conn), %.0f handshakes/s, %s GETs/s",
                                 target.title, r, rate.messagesPerSecond(), bulk.bytesPerSecond() / 1e6,
-                                one.percentileMicros(50), last(figures, "handshakes")));
+                                one.percentileMicros(50), last(figures, "handshakes"), target.http()
+                                        ? String.format(Locale.ROOT, "%.0f", last(figures, "gets")) : "no"));
                     }
                     if (target.bridge() && s.abuse()) {
                         progress(began, target.title + ": abuse check");
@@ -315,6 +333,11 @@ public final class Bench {
     private static URI base(Target target, ServerProcess server) {
         return target == Target.DIRECT ? URI.create("ws://127.0.0.1:" + server.port() + "/")
                 : URI.create("wss://localhost:" + server.port() + (target.bridge() ? "/wsapp/" : "/"));
+    }
+
+    /** The plain HTTP base beside a WebSocket base: {@code ws://} becomes {@code http://}, {@code wss://} {@code https://}. */
+    static URI http(URI base) {
+        return URI.create(base.toString().replaceFirst("^ws", "http"));
     }
 
     /**
@@ -413,6 +436,8 @@ public final class Bench {
                 new String[] {"latN.p99", "latency 64 B, " + s.connections() + " conn, p99 µs", "%,.0f"},
                 new String[] {"latN.p999", "latency 64 B, " + s.connections() + " conn, p99.9 µs", "%,.0f"},
                 new String[] {"handshakes", "handshakes (open + close), " + s.handshakeWorkers() + " at a time, /s", "%,.0f"},
+                new String[] {"gets", "HTTP GET, " + BenchBackend.HELLO_SIZE + " B body, " + s.connections()
+                        + " keep-alive conn, requests/s", "%,.0f"},
                 new String[] {"heap", "heap per idle session, " + s.idleSessions() + " sessions, KiB", "%,.1f"},
                 new String[] {"rss", "RSS per idle session, " + s.idleSessions() + " sessions, KiB", "%,.1f"});
         StringBuilder t = new StringBuilder();
@@ -465,6 +490,11 @@ public final class Bench {
                 + " for nginx and HAProxy, the RSS of the master and its workers, and no heap figure.%n",
                 s.runs(), s.seconds(), s.rampMillis(), results.containsKey(Target.NGINX)
                         ? ", ÷ nginx likewise to nginx's" : "", ServerJvm.HEAP_LIMIT));
+        t.append(String.format(Locale.ROOT, "%nHTTP GET: each connection sends its next GET when the last response is"
+                + " complete; direct over http://, the others over https:// on the route (the bridge proxies requests"
+                + " that are not upgrades to the backend over HTTP); a container's own echo has no figure.%s%n",
+                results.containsKey(Target.NGINX) ? " nginx's WebSocket configuration sends Connection: close to the"
+                        + " backend on a request without Upgrade, so it opens a backend connection per GET." : ""));
         if (results.containsKey(Target.NGINX) || results.containsKey(Target.HAPROXY)) {
             t.append(String.format(Locale.ROOT, "%nnginx and HAProxy: their stock WebSocket proxy configuration (nginx:"
                     + " proxy_pass, proxy_http_version 1.1, the Upgrade and Connection headers passed on; HAProxy: a"
@@ -480,8 +510,8 @@ public final class Bench {
         notes.forEach(n -> t.append(String.format(Locale.ROOT, "%nNote: %s.%n", n)));
         t.append(String.format(Locale.ROOT, "%nWarm-up (64 B echo in %.0f s windows for at least %.0f s, then until the"
                 + " mean rate of the last %d is at most %.0f%% above that of the %d before, at most %.0f s; then %.0f s of"
-                + " 64 KiB echo): ", WARM_WINDOW, Math.min(WARM_MIN, s.warmup()), WARM_STABLE_WINDOWS, WARM_TOLERANCE * 100,
-                WARM_STABLE_WINDOWS, s.warmup(), WARM_BULK));
+                + " 64 KiB echo and %.0f s of HTTP GETs): ", WARM_WINDOW, Math.min(WARM_MIN, s.warmup()),
+                WARM_STABLE_WINDOWS, WARM_TOLERANCE * 100, WARM_STABLE_WINDOWS, s.warmup(), WARM_BULK, WARM_HTTP));
         t.append(String.join("; ", warmUps.entrySet().stream().map(e -> e.getKey().title + " " + e.getValue()).toList()));
         t.append(".\n");
         if (!abuse.isEmpty()) {

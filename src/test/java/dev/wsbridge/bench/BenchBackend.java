@@ -5,6 +5,12 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -14,11 +20,14 @@ import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
 
 /**
  * The benchmark's backend: Jetty's core WebSocket server on {@code ws://127.0.0.1:<ephemeral>/}, with three
- * paths. Unlike the test fixtures it records nothing, so its heap stays flat however long it runs.
+ * WebSocket paths and one HTTP path. Unlike the test fixtures it records nothing, so its heap stays flat however
+ * long it runs.
  * <ul>
  * <li>{@value #ECHO}: echoes every message; reads the next one only when the echo is written.</li>
  * <li>{@value #FLOOD}: sends 64 KiB binary messages back to back (one write in flight) until the session ends.</li>
  * <li>{@value #SINK}: never reads; whatever is sent to it stays in TCP buffers.</li>
+ * <li>{@value #HELLO}: answers a plain HTTP {@code GET} with {@value #HELLO_SIZE} bytes; any other request that is
+ * not an upgrade gets {@code 404}.</li>
  * </ul>
  */
 final class BenchBackend implements AutoCloseable {
@@ -26,6 +35,10 @@ final class BenchBackend implements AutoCloseable {
     static final String ECHO = "echo";
     static final String FLOOD = "flood";
     static final String SINK = "sink";
+    static final String HELLO = "hello";
+
+    /** Size of the body {@value #HELLO} answers with. */
+    static final int HELLO_SIZE = 64;
 
     /** Size of each message {@value #FLOOD} sends. */
     static final int FLOOD_MESSAGE = 64 * 1024;
@@ -34,6 +47,7 @@ final class BenchBackend implements AutoCloseable {
     private static final Duration ABUSE_IDLE_TIMEOUT = Duration.ofSeconds(20);
 
     private static final byte[] FLOOD_BYTES = new byte[FLOOD_MESSAGE];
+    private static final byte[] HELLO_BYTES = new byte[HELLO_SIZE];
 
     private final Server server;
     private final ServerConnector connector;
@@ -51,14 +65,16 @@ final class BenchBackend implements AutoCloseable {
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
-        server.setHandler(WebSocketUpgradeHandler.from(server, container -> {
+        WebSocketUpgradeHandler upgrades = WebSocketUpgradeHandler.from(server, container -> {
             container.setMaxTextMessageSize(128L << 20);
             container.setMaxBinaryMessageSize(128L << 20);
             container.setIdleTimeout(Duration.ofMinutes(5));
             container.addMapping("/" + ECHO, (request, response, callback) -> new EchoEndpoint());
             container.addMapping("/" + FLOOD, (request, response, callback) -> new Flood(flooders));
             container.addMapping("/" + SINK, (request, response, callback) -> new Sink());
-        }));
+        });
+        upgrades.setHandler(new Hello());   // requests that are not upgrades
+        server.setHandler(upgrades);
         server.start();
     }
 
@@ -104,6 +120,21 @@ final class BenchBackend implements AutoCloseable {
         @Override
         public void onWebSocketText(String message) {
             session.demand();
+        }
+    }
+
+    /** {@value #HELLO}: a {@code GET} of it gets {@value #HELLO_SIZE} bytes with their length. */
+    static final class Hello extends Handler.Abstract.NonBlocking {
+        @Override
+        public boolean handle(Request request, Response response, org.eclipse.jetty.util.Callback callback) {
+            if (!HttpMethod.GET.is(request.getMethod()) || !("/" + HELLO).equals(Request.getPathInContext(request))) {
+                return false;
+            }
+            response.setStatus(HttpStatus.OK_200);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/octet-stream");
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, HELLO_SIZE);
+            response.write(true, ByteBuffer.wrap(HELLO_BYTES), callback);
+            return true;
         }
     }
 

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -13,7 +14,9 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import org.eclipse.jetty.client.BufferingResponseListener;
 import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.Result;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -94,6 +97,64 @@ final class LoadClient implements AutoCloseable {
         run.check();
         long[] latencies = all.stream().map(EchoConnection::latencies).flatMapToLong(Arrays::stream).sorted().toArray();
         return new EchoResult(run.messages.sum() / elapsed, run.bytes.sum() / elapsed, latencies);
+    }
+
+    /**
+     * Plain HTTP {@code GET}s per second: {@code connections} loops over keep-alive connections, each sending its
+     * next {@code GET} of {@code uri} once the last response is complete; counted for {@code seconds} after a ramp.
+     * Every response must be {@code 200} with a body of {@code size} bytes.
+     */
+    double gets(URI uri, int connections, int size, double seconds) {
+        EchoRun run = new EchoRun(false);
+        CountDownLatch stopped = new CountDownLatch(connections);
+        for (int i = 0; i < connections; i++) {
+            get(uri, size, run, stopped);
+        }
+        sleep(run, rampMillis);
+        run.measuring = true;
+        long start = System.nanoTime();
+        sleep(run, (long) (seconds * 1000));
+        run.measuring = false;
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        run.sending = false;
+        try {
+            if (!stopped.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
+                throw new BenchFailure(stopped.getCount() + " GETs of [" + uri + "] were not answered within "
+                        + WAIT_SECONDS + " s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BenchFailure("interrupted");
+        }
+        run.check();
+        return run.messages.sum() / elapsed;
+    }
+
+    /** One {@code GET} of a {@link #gets} loop; the next is sent from its completion, or the loop stops. */
+    private void get(URI uri, int size, EchoRun run, CountDownLatch stopped) {
+        client.getHttpClient().newRequest(uri).timeout(WAIT_SECONDS, TimeUnit.SECONDS)
+                .send(new BufferingResponseListener(2 * size) {
+                    @Override
+                    public void onComplete(Result result) {
+                        boolean ok = false;
+                        if (result.isFailed()) {
+                            run.fail("GET [" + uri + "] failed: " + result.getFailure());
+                        } else if (result.getResponse().getStatus() != 200 || getContent().length != size) {
+                            run.fail("GET [" + uri + "] answered [" + result.getResponse().getStatus() + "] with ["
+                                    + getContent().length + "] bytes; expected 200 with " + size);
+                        } else {
+                            ok = true;
+                            if (run.measuring) {
+                                run.messages.increment();
+                            }
+                        }
+                        if (ok && run.sending) {
+                            get(uri, size, run, stopped);
+                        } else {
+                            stopped.countDown();
+                        }
+                    }
+                });
     }
 
     /** Handshakes per second: {@code workers} loops of open, close, await the close answer. */
