@@ -57,12 +57,6 @@ public final class BackendClient {
         http.setUserAgentField(null);
         http.setFollowRedirects(false);
         http.setConnectTimeout(60_000);
-        // A handshake's timers start when it is queued, before its connection is opened (see BackendConnector).
-        http.getRequestListeners().addQueuedListener(request -> {
-            if (request.getTag() instanceof BackendConnector.Queued handshake) {
-                handshake.queued(request);
-            }
-        });
         client = new WebSocketClient(http);
         client.setStopAtShutdown(false);
         client.setMaxFrameSize(FRAME_CHUNK);

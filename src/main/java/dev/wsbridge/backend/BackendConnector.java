@@ -94,8 +94,8 @@ public final class BackendConnector {
         ClientUpgradeRequest upgrade = new ClientUpgradeRequest(uri);
         upgrade.setHeaders(headers);
         upgrade.setSubProtocols(subprotocols);
+        // Not a request tag: HttpClient keys its destinations by tag, so one per handshake would keep every session.
         Attempt attempt = new Attempt(backend, config, deadlineNanos);
-        upgrade.tag(attempt);
         CompletableFuture<Session> future;
         try {
             future = backend.client().connect(listener, upgrade, attempt);
@@ -150,7 +150,15 @@ public final class BackendConnector {
         upgrade.setConfiguration(settings);
         Attempt attempt = new Attempt(backend, config, deadlineNanos);
         upgrade.addListener(attempt);
-        upgrade.tag(attempt);
+        // The timers start when the request is queued, before its connection is opened. Through a request
+        // listener, not a request tag: HttpClient keys its destinations by tag, so a tag per handshake made a
+        // destination per session, which kept every ended session reachable.
+        upgrade.listener(new Request.Listener() {
+            @Override
+            public void onQueued(Request request) {
+                attempt.queued(request);
+            }
+        });
         CompletableFuture<CoreSession> future;
         try {
             future = backend.coreClient().connect(upgrade);
@@ -173,7 +181,7 @@ public final class BackendConnector {
     /**
      * A handshake request's tag that wants to hear when the request is queued, before its connection is opened:
      * the upgrade listeners hear of the request only once a connection is there, so timers started there would
-     * miss a connect that hangs. {@link BackendClient} tells it.
+     * miss a connect that hangs. A listener on the request tells it.
      */
     interface Queued {
         void queued(Request request);
