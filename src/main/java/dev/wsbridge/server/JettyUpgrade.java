@@ -153,22 +153,6 @@ final class JettyUpgrade {
     }
 
     /**
-     * Closes the upgraded connection's end point. Closing the Servlet streams completes the request Jetty carries
-     * the connection in, but leaves the TCP connection open until an idle timeout: a client that waits for the
-     * server to close it after the close handshake (RFC 6455 §7.1.1) would wait that long, and the connection
-     * would hold its memory.
-     */
-    void closeEndPoint() {
-        try {
-            Method close = endPoint.getClass().getMethod("close");
-            close.setAccessible(true);
-            close.invoke(endPoint);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            LOG.debug("Could not close an upgraded Jetty connection's end point; its idle timeout will", e);
-        }
-    }
-
-    /**
      * Joins Jetty's graceful stop (the {@code graceful} module): on a stop, before Jetty closes its connectors,
      * it calls {@code drain} and waits, at most its stop timeout, for the future it returns. Sessions on the
      * Servlet upgrade are plain connections to Jetty, which would otherwise close them under the relay (the

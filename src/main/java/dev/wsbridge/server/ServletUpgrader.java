@@ -5,7 +5,6 @@ import dev.wsbridge.bridge.Relay;
 import dev.wsbridge.config.BridgeConfig;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletException;
-import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -57,7 +56,7 @@ final class ServletUpgrader {
         return new OnJetty(jetty, req, backstop);
     }
 
-    /** What Jetty 12.1 needs before the upgraded connection is first used, and after the relay closed it. */
+    /** What Jetty 12.1 needs before the upgraded connection is first used. */
     private record OnJetty(JettyUpgrade jetty, HttpServletRequest req, long idleMillis) implements Runnable {
         @Override
         public void run() {
@@ -68,10 +67,6 @@ final class ServletUpgrader {
             if (req.isAsyncStarted()) {
                 req.getAsyncContext().setTimeout(0);
             }
-        }
-
-        void closed(ServletOutputStream out) {
-            jetty.closeEndPoint();
         }
     }
 
@@ -90,7 +85,7 @@ final class ServletUpgrader {
         }
         ClientLeg leg = req.upgrade(ClientLeg.class);
         leg.beforeInit(beforeInit);
-        leg.afterClose(beforeInit instanceof OnJetty jetty ? jetty::closed : TomcatSocket::dispatchClose);
+        leg.afterClose(TomcatSocket::dispatchClose);
         leg.containerReadLock(TomcatSocket::readLock);
         relay.attachClient(leg);
     }
