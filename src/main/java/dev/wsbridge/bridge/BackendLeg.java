@@ -24,6 +24,8 @@ public final class BackendLeg implements FrameHandler, Leg {
     private volatile CoreSession core;
     /** Whether the backend message in progress is text; touched by the one thread delivering frames. */
     private boolean text;
+    /** When the frame in flight was handed to the client leg. */
+    private volatile long sentAt;
     /** The frame being written to the client: one at a time, so one reusable completion serves them all. */
     private volatile Callback inFlight;
     private final Callback written = new Callback() {
@@ -49,6 +51,7 @@ public final class BackendLeg implements FrameHandler, Leg {
     }
 
     private void release() {
+        toClient.traffic().held(System.nanoTime() - sentAt);
         Callback frame = inFlight;
         inFlight = null;
         frame.succeeded();
@@ -91,6 +94,7 @@ public final class BackendLeg implements FrameHandler, Leg {
                 }
                 ByteBuffer payload = frame.hasPayload() ? frame.getPayload() : BufferUtil.EMPTY_BUFFER;
                 inFlight = callback;
+                sentAt = System.nanoTime();
                 toClient.forward(text, payload, frame.isFin(), burstEnds, written);
             }
             case OpCode.PING -> core.sendFrame(new Frame(OpCode.PONG, true, BufferUtil.copy(frame.getPayload())),

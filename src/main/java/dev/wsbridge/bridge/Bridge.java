@@ -9,6 +9,8 @@ import static dev.wsbridge.bridge.CloseMapping.NO_CODE;
 
 import dev.wsbridge.bridge.CloseMapping.Close;
 import dev.wsbridge.config.BridgeConfig;
+import dev.wsbridge.observability.Ending;
+import dev.wsbridge.observability.SessionRecord;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.SendHandler;
 import jakarta.websocket.SendResult;
@@ -17,7 +19,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.eclipse.jetty.util.thread.Scheduler;
@@ -47,7 +48,6 @@ import org.slf4j.LoggerFactory;
 public final class Bridge implements Bridged {
 
     private static final Logger LOG = LoggerFactory.getLogger(Bridge.class);
-    private static final AtomicLong IDS = new AtomicLong();
 
     /** Tomcat's per-session user properties; ignored by other containers. */
     private static final String TOMCAT_BLOCKING_SEND_TIMEOUT = "org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT";
@@ -65,7 +65,8 @@ public final class Bridge implements Bridged {
         CLOSED
     }
 
-    private final String id = Long.toString(IDS.incrementAndGet(), 36);
+    private final String id;
+    private final SessionRecord record;
     private final BridgeConfig config;
     private final Scheduler scheduler;
     private final Consumer<Bridge> onClosed;
@@ -98,10 +99,13 @@ public final class Bridge implements Bridged {
     private final AtomicReference<Callback> backendFrame = new AtomicReference<>();
 
     /**
+     * @param record   what the access log, the metrics and the status page learn of the session
      * @param executor the backend client's threads, which flush batched frames to the backend
      * @param onClosed run once, when both legs are released
      */
-    public Bridge(BridgeConfig config, Scheduler scheduler, Executor executor, Consumer<Bridge> onClosed) {
+    public Bridge(SessionRecord record, BridgeConfig config, Scheduler scheduler, Executor executor, Consumer<Bridge> onClosed) {
+        this.id = record.id();
+        this.record = record;
         this.config = config;
         this.scheduler = scheduler;
         this.backendSender = new BackendSender(executor, config.backendBatching());
@@ -111,6 +115,11 @@ public final class Bridge implements Bridged {
     @Override
     public String id() {
         return id;
+    }
+
+    @Override
+    public SessionRecord record() {
+        return record;
     }
 
     /** The Jetty listener to connect the backend with. */
@@ -140,13 +149,13 @@ public final class Bridge implements Bridged {
     }
 
     void backendBinary(ByteBuffer payload, boolean last, Callback callback) {
-        if (backendData(payload.remaining(), last, callback)) {
+        if (backendData(false, payload.remaining(), last, callback)) {
             forwardToClient(payload, last);
         }
     }
 
     void backendText(String payload, boolean last, Callback callback) {
-        if (backendData(CharCount.utf8Length(payload), last, callback)) {
+        if (backendData(true, CharCount.utf8Length(payload), last, callback)) {
             forwardToClient(payload, last);
         }
     }
@@ -181,7 +190,7 @@ public final class Bridge implements Bridged {
     }
 
     /** Accounts one backend frame; false when it must not be forwarded (its callback is then complete). */
-    private boolean backendData(long bytes, boolean last, Callback callback) {
+    private boolean backendData(boolean text, long bytes, boolean last, Callback callback) {
         if (state != State.OPEN || (draining && !backendMidMessage)) {
             // Ending, or draining at a message boundary: drop the data but keep reading, or the backend's
             // close frame is never seen.
@@ -195,10 +204,12 @@ public final class Bridge implements Bridged {
             backendSession.demand();
             end(new Close(CloseMapping.BAD_GATEWAY, "Backend message larger than " + config.maxMessageSize() + " bytes"),
                     new Close(MESSAGE_TOO_BIG, "Message larger than " + config.maxMessageSize() + " bytes"),
-                    "backend message too big");
+                    Ending.LIMIT, "backend message too big");
             return false;
         }
+        record.backendToClient().piece(text, (int) bytes);
         if (last) {
+            record.backendToClient().message(text, backendMessageBytes);
             backendMessageBytes = 0;
         }
         backendFrame.set(callback);
@@ -230,7 +241,7 @@ public final class Bridge implements Bridged {
     private void clientWriteFailed(Throwable failure) {
         releaseBackendFrame();
         LOG.debug("[{}] client write failed", id, failure);
-        end(new Close(ABORT, ""), new Close(GOING_AWAY, "Client connection lost"), "client write failed");
+        end(new Close(ABORT, ""), new Close(GOING_AWAY, "Client connection lost"), Ending.CLIENT, "client write failed");
     }
 
     void backendError(Throwable cause) {
@@ -259,7 +270,8 @@ public final class Bridge implements Bridged {
             complete.succeed();
         }
         LOG.debug("[{}] backend closed {} {}", id, code, reason);
-        end(CloseMapping.toClient(code, reason, failure), Close.LEAVE_IT, "backend closed " + code);
+        record.backendClose(code);
+        end(CloseMapping.toClient(code, reason, failure), Close.LEAVE_IT, Ending.BACKEND, "backend closed " + code);
         finishIfBothEnded();
     }
 
@@ -294,12 +306,12 @@ public final class Bridge implements Bridged {
         synchronized (lock) {
             clientEnded = true;
         }
-        end(Close.LEAVE_IT, new Close(GOING_AWAY, "Client handshake failed"), "client upgrade failed");
+        end(Close.LEAVE_IT, new Close(GOING_AWAY, "Client handshake failed"), Ending.ERROR, "client upgrade failed");
         finishIfBothEnded();
     }
 
     void clientBinary(ByteBuffer part, boolean last) {
-        if (!clientData(part.remaining(), last)) {
+        if (!clientData(false, part.remaining(), last)) {
             return;
         }
         if (!last) {
@@ -311,7 +323,7 @@ public final class Bridge implements Bridged {
 
     void clientText(String part, boolean last) {
         ByteBuffer utf8 = ByteBuffer.wrap(part.getBytes(StandardCharsets.UTF_8));
-        if (!clientData(utf8.remaining(), last)) {
+        if (!clientData(true, utf8.remaining(), last)) {
             return;
         }
         if (!last) {
@@ -321,7 +333,7 @@ public final class Bridge implements Bridged {
         awaitBackendWrite(last);
     }
 
-    private boolean clientData(long bytes, boolean last) {
+    private boolean clientData(boolean text, long bytes, boolean last) {
         if (state != State.OPEN || (draining && !clientMidMessage)) {
             return false;
         }
@@ -329,10 +341,12 @@ public final class Bridge implements Bridged {
         if (clientMessageBytes > config.maxMessageSize()) {
             end(new Close(MESSAGE_TOO_BIG, "Message larger than " + config.maxMessageSize() + " bytes"),
                     new Close(GOING_AWAY, "Client message larger than " + config.maxMessageSize() + " bytes"),
-                    "client message too big");
+                    Ending.LIMIT, "client message too big");
             return false;
         }
+        record.clientToBackend().piece(text, (int) bytes);
         if (last) {
+            record.clientToBackend().message(text, clientMessageBytes);
             clientMessageBytes = 0;
         }
         return true;
@@ -342,7 +356,8 @@ public final class Bridge implements Bridged {
         Throwable failure = backendWrite.await(config.idleTimeout().toMillis());
         if (failure != null) {
             LOG.debug("[{}] backend write failed", id, failure);
-            end(new Close(CloseMapping.BAD_GATEWAY, "Backend write failed"), new Close(ABORT, ""), "backend write failed");
+            end(new Close(CloseMapping.BAD_GATEWAY, "Backend write failed"), new Close(ABORT, ""), Ending.BACKEND,
+                    "backend write failed");
             return;
         }
         if (last && clientMidMessage) {
@@ -373,7 +388,8 @@ public final class Bridge implements Bridged {
         }
         releaseBackendFrame();
         LOG.debug("[{}] client closed {} {}", id, code, reason);
-        end(Close.LEAVE_IT, CloseMapping.toBackend(code, reason), "client closed " + code);
+        record.clientClose(code);
+        end(Close.LEAVE_IT, CloseMapping.toBackend(code, reason), Ending.CLIENT, "client closed " + code);
         finishIfBothEnded();
     }
 
@@ -400,14 +416,15 @@ public final class Bridge implements Bridged {
     /** Ends the session with 1001 on both legs now, whatever is in progress: undeploy or shutdown. */
     @Override
     public void shutdown() {
-        end(new Close(GOING_AWAY, "Server shutting down"), new Close(GOING_AWAY, "Server shutting down"), "shutdown");
+        end(new Close(GOING_AWAY, "Server shutting down"), new Close(GOING_AWAY, "Server shutting down"), Ending.SHUTDOWN,
+                "shutdown");
     }
 
     /**
      * The first end of the session: decides, under the lock, which legs still need a close, then sends
      * those closes outside it. Later calls do nothing.
      */
-    private void end(Close toClient, Close toBackend, String cause) {
+    private void end(Close toClient, Close toBackend, Ending by, String cause) {
         jakarta.websocket.Session client;
         Session backend;
         boolean closeClient;
@@ -420,6 +437,7 @@ public final class Bridge implements Bridged {
             if (endCause == null) {
                 endCause = cause;
             }
+            record.ending(by, endCause);
             client = clientSession;
             backend = backendSession;
             closeClient = !clientEnded && toClient.code() != LEAVE;
@@ -440,6 +458,7 @@ public final class Bridge implements Bridged {
     }
 
     private void closeBackend(Session backend, Close close) {
+        record.backendClose(close.code() == ABORT ? CloseMapping.NO_CLOSE : close.code());
         if (close.code() == ABORT) {
             backend.disconnect();
         } else {
@@ -460,6 +479,7 @@ public final class Bridge implements Bridged {
             client.setMaxIdleTimeout(config.closeTimeout().toMillis());
             // Not CloseCodes.getCloseCode: Tomcat's copy of it refuses codes it has no constant for (1014).
             int wire = code;
+            record.clientClose(wire);
             client.close(new CloseReason(() -> wire, close.reason()));
         } catch (IOException | RuntimeException e) {
             LOG.debug("[{}] closing the client failed", id, e);
@@ -489,6 +509,7 @@ public final class Bridge implements Bridged {
             held.succeed();
         }
         if (abortBackend && backend != null) {
+            record.backendClose(CloseMapping.NO_CLOSE);
             backend.disconnect();
         }
         finish();

@@ -65,6 +65,8 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
     /** Calls to {@link #pump} not yet served; the caller that moves it from 0 reads for all of them. */
     private final AtomicInteger wakeups = new AtomicInteger();
     private RetainableByteBuffer readBuffer;
+    /** When the last burst was parsed and all of it handed to the backend leg. */
+    private volatile long burstForwarded;
     private boolean readStopped;
     private boolean deferred;
     private boolean deferredText;
@@ -74,6 +76,7 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
         @Override
         public void succeeded() {
             if (pending.decrementAndGet() == 0) {
+                toBackend.traffic().held(System.nanoTime() - burstForwarded);
                 pump();
             }
         }
@@ -304,7 +307,9 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
                 failFast = true;
                 relay.clientProtocolError(e.code(), e.getMessage());
             }
-            // The last backend write of the burst to complete brings pending to 0 and calls pump() again.
+            // The last backend write of the burst to complete brings pending to 0 and calls pump() again; it
+            // counts the time since this as held back. Set before the decrement that lets that write see it.
+            burstForwarded = System.nanoTime();
             pending.decrementAndGet();
         }
     }

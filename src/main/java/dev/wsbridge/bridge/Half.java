@@ -2,30 +2,37 @@ package dev.wsbridge.bridge;
 
 import dev.wsbridge.frame.Frames;
 import dev.wsbridge.frame.Utf8Validator;
+import dev.wsbridge.observability.Traffic;
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.util.Callback;
 
 /**
  * One direction of a relayed session, the same code for both: takes the pieces of data messages one leg
  * reads and writes them to the other leg as frames, checking each message's size and, for text, its UTF-8
- * as the pieces pass. The reading leg reads more only once {@code done} completes, so one write is in
- * flight per direction. Called by one thread at a time: whichever is delivering that leg's frames.
+ * as the pieces pass, and counting them ({@link Traffic}). The reading leg reads more only once {@code done}
+ * completes. Called by one thread at a time: whichever is delivering that leg's frames.
  */
 final class Half {
 
     private final Relay relay;
     private final boolean fromClient;
     private final long maxMessageSize;
+    private final Traffic traffic;
     private final Utf8Validator utf8 = new Utf8Validator();
     private volatile Leg to;
     private long messageBytes;
     /** A message has started toward {@link #to} and not ended; volatile because a drain reads it. */
     private volatile boolean midMessage;
 
-    Half(Relay relay, boolean fromClient, long maxMessageSize) {
+    Half(Relay relay, boolean fromClient, long maxMessageSize, Traffic traffic) {
         this.relay = relay;
         this.fromClient = fromClient;
         this.maxMessageSize = maxMessageSize;
+        this.traffic = traffic;
+    }
+
+    Traffic traffic() {
+        return traffic;
     }
 
     void to(Leg leg) {
@@ -54,7 +61,9 @@ final class Half {
             return;
         }
         byte opcode = mid ? Frames.CONTINUATION : text ? Frames.TEXT : Frames.BINARY;
+        traffic.piece(text, piece.remaining());
         if (end) {
+            traffic.message(text, messageBytes);
             messageBytes = 0;
             if (text) {
                 utf8.reset();

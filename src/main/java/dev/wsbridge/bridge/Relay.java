@@ -6,8 +6,9 @@ import static dev.wsbridge.bridge.CloseMapping.LEAVE;
 import dev.wsbridge.bridge.CloseMapping.Close;
 import dev.wsbridge.config.BridgeConfig;
 import dev.wsbridge.frame.Frames;
+import dev.wsbridge.observability.Ending;
+import dev.wsbridge.observability.SessionRecord;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.util.Callback;
@@ -31,7 +32,6 @@ import org.slf4j.LoggerFactory;
 public final class Relay implements Bridged {
 
     private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
-    private static final AtomicLong IDS = new AtomicLong();
 
     /** Where a session is in its life. */
     enum State {
@@ -45,7 +45,8 @@ public final class Relay implements Bridged {
         CLOSED
     }
 
-    private final String id = "r" + Long.toString(IDS.incrementAndGet(), 36);
+    private final String id;
+    private final SessionRecord record;
     private final BridgeConfig config;
     private final Scheduler scheduler;
     private final ByteBufferPool pool;
@@ -68,14 +69,19 @@ public final class Relay implements Bridged {
     private String endCause;
     private Throwable backendFailure;
 
-    /** @param onClosed run once, when both legs are released */
-    public Relay(BridgeConfig config, Scheduler scheduler, ByteBufferPool pool, Consumer<Relay> onClosed) {
+    /**
+     * @param record   what the access log, the metrics and the status page learn of the session
+     * @param onClosed run once, when both legs are released
+     */
+    public Relay(SessionRecord record, BridgeConfig config, Scheduler scheduler, ByteBufferPool pool, Consumer<Relay> onClosed) {
+        this.id = record.id();
+        this.record = record;
         this.config = config;
         this.scheduler = scheduler;
         this.pool = pool;
         this.onClosed = onClosed;
-        this.toBackend = new Half(this, true, config.maxMessageSize());
-        this.toClient = new Half(this, false, config.maxMessageSize());
+        this.toBackend = new Half(this, true, config.maxMessageSize(), record.clientToBackend());
+        this.toClient = new Half(this, false, config.maxMessageSize(), record.backendToClient());
         this.backendLeg = new BackendLeg(this, toClient);
         toBackend.to(backendLeg);
     }
@@ -83,6 +89,11 @@ public final class Relay implements Bridged {
     @Override
     public String id() {
         return id;
+    }
+
+    @Override
+    public SessionRecord record() {
+        return record;
     }
 
     /** The frame handler to connect the backend with. */
@@ -137,7 +148,7 @@ public final class Relay implements Bridged {
         synchronized (lock) {
             clientEnded = true;
         }
-        end(Close.LEAVE_IT, new Close(Frames.GOING_AWAY, "Client handshake failed"), "client upgrade failed");
+        end(Close.LEAVE_IT, new Close(Frames.GOING_AWAY, "Client handshake failed"), Ending.ERROR, "client upgrade failed");
         finishIfBothEnded();
     }
 
@@ -152,6 +163,7 @@ public final class Relay implements Bridged {
             closeSentToClient = true;
         }
         LOG.debug("[{}] client closed {} {}", id, code, reason);
+        record.clientClose(code);
         if (answer) {
             // RFC 6455 §5.5.1: answer with the same code; the connection closes once that is written.
             clientLeg.close(code, reason);
@@ -159,13 +171,14 @@ public final class Relay implements Bridged {
         if (held != null) {
             held.succeeded();
         }
-        end(Close.LEAVE_IT, CloseMapping.toBackend(code, reason), "client closed " + code);
+        end(Close.LEAVE_IT, CloseMapping.toBackend(code, reason), Ending.CLIENT, "client closed " + code);
     }
 
     /** The client broke the protocol: it gets the code its violation earns, the backend 1001. */
     void clientProtocolError(int code, String reason) {
         LOG.debug("[{}] client protocol error {} {}", id, code, reason);
-        end(new Close(code, reason), new Close(Frames.GOING_AWAY, "Client protocol error"), "client protocol error " + code);
+        end(new Close(code, reason), new Close(Frames.GOING_AWAY, "Client protocol error"), Ending.ERROR,
+                "client protocol error " + code);
     }
 
     /** The client's connection is gone (closed, reset, failed), with the failure if any. */
@@ -182,13 +195,14 @@ public final class Relay implements Bridged {
         if (held != null) {
             held.succeeded();
         }
-        end(Close.LEAVE_IT, new Close(Frames.GOING_AWAY, "Client connection lost"), "client connection lost");
+        record.clientClose(Frames.NO_CLOSE);
+        end(Close.LEAVE_IT, new Close(Frames.GOING_AWAY, "Client connection lost"), Ending.CLIENT, "client connection lost");
         finishIfBothEnded();
     }
 
     void clientWriteFailed(Throwable failure) {
         LOG.debug("[{}] client write failed", id, failure);
-        end(new Close(ABORT, ""), new Close(Frames.GOING_AWAY, "Client connection lost"), "client write failed");
+        end(new Close(ABORT, ""), new Close(Frames.GOING_AWAY, "Client connection lost"), Ending.CLIENT, "client write failed");
     }
 
     // ---- backend leg events ----
@@ -217,7 +231,8 @@ public final class Relay implements Bridged {
             complete.succeeded();
         }
         LOG.debug("[{}] backend closed {} {}", id, code, reason);
-        end(CloseMapping.toClient(code, reason, null), Close.LEAVE_IT, "backend closed " + code);
+        record.backendClose(code);
+        end(CloseMapping.toClient(code, reason, null), Close.LEAVE_IT, Ending.BACKEND, "backend closed " + code);
     }
 
     void backendError(Throwable cause) {
@@ -240,7 +255,8 @@ public final class Relay implements Bridged {
             failure = backendFailure;
         }
         LOG.debug("[{}] backend connection closed {} {}", id, code, reason);
-        end(CloseMapping.toClient(code, reason, failure), Close.LEAVE_IT, "backend closed " + code);
+        record.backendClose(code);
+        end(CloseMapping.toClient(code, reason, failure), Close.LEAVE_IT, Ending.BACKEND, "backend closed " + code);
         finishIfBothEnded();
     }
 
@@ -254,7 +270,7 @@ public final class Relay implements Bridged {
 
     void backendWriteFailed(Throwable failure) {
         LOG.debug("[{}] backend write failed", id, failure);
-        end(new Close(Frames.BAD_GATEWAY, "Backend write failed"), new Close(ABORT, ""), "backend write failed");
+        end(new Close(Frames.BAD_GATEWAY, "Backend write failed"), new Close(ABORT, ""), Ending.BACKEND, "backend write failed");
     }
 
     // ---- limits ----
@@ -267,20 +283,20 @@ public final class Relay implements Bridged {
         String what = "larger than " + config.maxMessageSize() + " bytes";
         if (fromClient) {
             end(new Close(Frames.MESSAGE_TOO_BIG, "Message " + what), new Close(Frames.GOING_AWAY, "Client message " + what),
-                    "client message too big");
+                    Ending.LIMIT, "client message too big");
         } else {
             end(new Close(Frames.BAD_GATEWAY, "Backend message " + what), new Close(Frames.MESSAGE_TOO_BIG, "Message " + what),
-                    "backend message too big");
+                    Ending.LIMIT, "backend message too big");
         }
     }
 
     void invalidUtf8(boolean fromClient) {
         if (fromClient) {
             end(new Close(Frames.BAD_DATA, "Invalid UTF-8 in a text message"),
-                    new Close(Frames.GOING_AWAY, "Client sent invalid UTF-8"), "client sent invalid UTF-8");
+                    new Close(Frames.GOING_AWAY, "Client sent invalid UTF-8"), Ending.ERROR, "client sent invalid UTF-8");
         } else {
             end(new Close(Frames.BAD_GATEWAY, "Backend sent invalid UTF-8"),
-                    new Close(Frames.BAD_DATA, "Invalid UTF-8 in a text message"), "backend sent invalid UTF-8");
+                    new Close(Frames.BAD_DATA, "Invalid UTF-8 in a text message"), Ending.ERROR, "backend sent invalid UTF-8");
         }
     }
 
@@ -307,7 +323,7 @@ public final class Relay implements Bridged {
             scheduleIdleCheck(idle - quiet);
             return;
         }
-        end(new Close(Frames.GOING_AWAY, "Idle timeout"), new Close(Frames.GOING_AWAY, "Idle timeout"), "client idle");
+        end(new Close(Frames.GOING_AWAY, "Idle timeout"), new Close(Frames.GOING_AWAY, "Idle timeout"), Ending.IDLE, "client idle");
     }
 
     // ---- ending ----
@@ -329,14 +345,14 @@ public final class Relay implements Bridged {
     @Override
     public void shutdown() {
         end(new Close(Frames.GOING_AWAY, "Server shutting down"), new Close(Frames.GOING_AWAY, "Server shutting down"),
-                "shutdown");
+                Ending.SHUTDOWN, "shutdown");
     }
 
     /**
      * The first end of the session: decides, under the lock, which legs still need a close, then sends
      * those closes outside it. Later calls do nothing.
      */
-    private void end(Close toClientClose, Close toBackendClose, String cause) {
+    private void end(Close toClientClose, Close toBackendClose, Ending by, String cause) {
         ClientLeg client;
         boolean closeClient;
         boolean closeBackend;
@@ -349,6 +365,7 @@ public final class Relay implements Bridged {
             if (endCause == null) {
                 endCause = cause;
             }
+            record.ending(by, endCause);
             client = clientLeg;
             closeClient = !clientEnded && toClientClose.code() != LEAVE && (toClientClose.code() == ABORT || !closeSentToClient);
             closeBackend = !backendEnded && toBackendClose.code() != LEAVE;
@@ -368,8 +385,10 @@ public final class Relay implements Bridged {
         LOG.debug("[{}] ending ({}): client <- {}, backend <- {}", id, endCause, toClientClose, toBackendClose);
         if (closeBackend) {
             if (toBackendClose.code() == ABORT) {
+                record.backendClose(Frames.NO_CLOSE);
                 backendLeg.abort();
             } else {
+                record.backendClose(toBackendClose.code());
                 backendLeg.close(toBackendClose.code(), toBackendClose.reason());
             }
         }
@@ -380,8 +399,10 @@ public final class Relay implements Bridged {
 
     private void closeClient(ClientLeg client, Close close) {
         if (close.code() == ABORT) {
+            record.clientClose(Frames.NO_CLOSE);
             client.abort();
         } else {
+            record.clientClose(close.code());
             client.close(close.code(), close.reason());
         }
     }
@@ -406,9 +427,11 @@ public final class Relay implements Bridged {
             held.succeeded();
         }
         if (abortBackend) {
+            record.backendClose(Frames.NO_CLOSE);
             backendLeg.abort();
         }
         if (abortClient && client != null) {
+            record.clientClose(Frames.NO_CLOSE);
             client.abort();
         }
         finish();

@@ -125,6 +125,14 @@ public final class BridgeConfig {
     /** {@code Set-Cookie} domain rewrites: {@code auto} (a domain naming the backend host is dropped), {@code off}, or {@code FROM TO} pairs. Default auto. */
     public static final String REVERSE_COOKIE_DOMAIN = "reverseCookieDomain";
 
+    // Observability: the access log and the metrics.
+    /** Write one access-log line per session and per refused handshake ({@code true}/{@code false}). Default true. */
+    public static final String ACCESS_LOG = "accessLog";
+    /** Show the query string in the access log's {@code path} ({@code true}/{@code false}); tokens often ride in it. Default false. */
+    public static final String ACCESS_LOG_QUERY = "accessLogQuery";
+    /** Count every message and its bytes into the metrics ({@code true}/{@code false}); session figures are kept either way. Default true. */
+    public static final String MESSAGE_METRICS = "messageMetrics";
+
     /** Every init-param with its default, in README order; {@code null} means required. */
     public static final Map<String, String> DEFAULTS;
 
@@ -169,6 +177,9 @@ public final class BridgeConfig {
         d.put(PRESERVE_HOST, "false");
         d.put(REVERSE_COOKIE_PATH, "auto");
         d.put(REVERSE_COOKIE_DOMAIN, "auto");
+        d.put(ACCESS_LOG, "true");
+        d.put(ACCESS_LOG_QUERY, "false");
+        d.put(MESSAGE_METRICS, "true");
         DEFAULTS = Collections.unmodifiableMap(d);
     }
 
@@ -196,6 +207,9 @@ public final class BridgeConfig {
     private final boolean backendBatching;
     private final BackendSettings backends;
     private final HttpSettings http;
+    private final boolean accessLog;
+    private final boolean accessLogQuery;
+    private final boolean messageMetrics;
 
     private BridgeConfig(Parser p) {
         backends = p.backendSettings();
@@ -221,6 +235,9 @@ public final class BridgeConfig {
                 p.positiveInt(HTTP_MAX_CONNECTIONS), p.bool(PRESERVE_HOST),
                 ReverseMap.parse(REVERSE_COOKIE_PATH, p.raw(REVERSE_COOKIE_PATH), ReverseMap.Kind.PATH),
                 ReverseMap.parse(REVERSE_COOKIE_DOMAIN, p.raw(REVERSE_COOKIE_DOMAIN), ReverseMap.Kind.DOMAIN));
+        accessLog = p.bool(ACCESS_LOG);
+        accessLogQuery = p.bool(ACCESS_LOG_QUERY);
+        messageMetrics = p.bool(MESSAGE_METRICS);
     }
 
     /** A duration, or {@code 0} for none ({@link Duration#ZERO}). */
@@ -319,6 +336,18 @@ public final class BridgeConfig {
         return backends;
     }
 
+    public boolean accessLog() {
+        return accessLog;
+    }
+
+    public boolean accessLogQuery() {
+        return accessLogQuery;
+    }
+
+    public boolean messageMetrics() {
+        return messageMetrics;
+    }
+
     /** The settings of the HTTP leg (requests that are not WebSocket upgrades). */
     public HttpSettings http() {
         return http;
@@ -332,7 +361,8 @@ public final class BridgeConfig {
                 + ", closeTimeout=" + closeTimeout + ", drainTimeout=" + drainTimeout + ", maxSessions=" + maxSessions + ", minFreeHeap="
                 + minFreeHeap + ", maxPendingHandshakes=" + maxPendingHandshakes + ", maxQueuedHandshakes="
                 + maxQueuedHandshakes + ", handshakeQueueTimeout=" + handshakeQueueTimeout + ", backendBatching="
-                + backendBatching + ", " + backends + "]";
+                + backendBatching + ", " + backends + ", accessLog=" + accessLog + ", accessLogQuery=" + accessLogQuery
+                + ", messageMetrics=" + messageMetrics + "]";
     }
 
     /** Reads one param at a time: placeholder resolution, then the typed parse, failing loudly. */

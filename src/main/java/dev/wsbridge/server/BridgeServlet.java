@@ -15,7 +15,13 @@ import dev.wsbridge.bridge.Bridged;
 import dev.wsbridge.bridge.Relay;
 import dev.wsbridge.config.BridgeConfig;
 import dev.wsbridge.config.ConfigException;
+import dev.wsbridge.config.ParamSource;
 import dev.wsbridge.http.HttpRoute;
+import dev.wsbridge.observability.Metrics;
+import dev.wsbridge.observability.RouteObserver;
+import dev.wsbridge.observability.SessionRecord;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ServletConfig;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletException;
@@ -57,6 +63,8 @@ public final class BridgeServlet extends HttpServlet {
     private transient Runnable leaveGracefulStop;
     /** Proxies the requests that are not WebSocket upgrades over HTTP; null when {@code httpProxy} is false. */
     private transient HttpRoute http;
+    /** The route's access log, metrics and live sessions. */
+    private transient RouteObserver observer;
 
     @Override
     public void init(ServletConfig servletConfig) throws ServletException {
@@ -124,6 +132,10 @@ public final class BridgeServlet extends HttpServlet {
             leaveGracefulStop = JettyUpgrade.joinGracefulStop(context, () -> drainAll(route));
         }
         admission = new Admission(config, registry, route);
+        observer = new RouteObserver(route, Metrics.of(context), config.messageMetrics(), config.accessLog(),
+                config.accessLogQuery());
+        observer.backends(pool::backends);
+        observer.settings(shown(RouteCheck.params(context, servletConfig::getInitParameter)));
         pendingHandshakes = admission.handshakePermits();
         // Last, so an init that failed leaves no MBean and no check running.
         pool.register(context.getContextPath());
@@ -139,21 +151,24 @@ public final class BridgeServlet extends HttpServlet {
             List<Backend> candidates = pool.candidates(req);
             if (candidates.isEmpty()) {
                 refuse(resp, HttpServletResponse.SC_SERVICE_UNAVAILABLE, Admission.RETRY, "No backend available");
+                observer.httpAnswered(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
                 return;
             }
             http.proxy(req, resp, candidates.get(0).target());
+            countWhenAnswered(req, resp);
             return;
         }
+        SessionRecord record = observer.handshake(req);
         HandshakeCheck.Refusal refusal = HandshakeCheck.check(req, config);
         if (refusal != null) {
-            refuse(resp, refusal.status(), refusal.headers(), refusal.message());
+            refuse(record, resp, refusal.status(), refusal.headers(), refusal.message());
             return;
         }
         String suffix = BackendUri.rawSuffix(req.getRequestURI(), req.getContextPath(), req.getServletPath());
         try {
             BackendUri.resolve(config.proxyTo(), suffix, req.getQueryString());
         } catch (BackendUri.RejectedPathException e) {
-            refuse(resp, HttpServletResponse.SC_BAD_REQUEST, Map.of(), e.getMessage());
+            refuse(record, resp, HttpServletResponse.SC_BAD_REQUEST, Map.of(), e.getMessage());
             return;
         }
         Runnable beforeInit = servletUpgrade ? ServletUpgrader.prepare(getServletContext(), req, config) : null;
@@ -161,7 +176,7 @@ public final class BridgeServlet extends HttpServlet {
             if (upgrader == null) {
                 LOG.warn("wsbridge route [{}]: [{}] cannot take this connection over with its Servlet upgrade, and"
                         + " offers no Jakarta WebSocket to fall back on", getServletName(), getServletContext().getServerInfo());
-                refuse(resp, HttpServletResponse.SC_INTERNAL_SERVER_ERROR, Map.of(), "WebSocket upgrade not available");
+                refuse(record, resp, HttpServletResponse.SC_INTERNAL_SERVER_ERROR, Map.of(), "WebSocket upgrade not available");
                 return;
             }
             LOG.debug("wsbridge route [{}]: Servlet upgrade not usable on this connection; Jakarta WebSocket instead",
@@ -169,27 +184,28 @@ public final class BridgeServlet extends HttpServlet {
         }
         HandshakeCheck.Refusal unavailable = admission.admit();
         if (unavailable != null) {
-            refuse(resp, unavailable.status(), unavailable.headers(), unavailable.message());
+            refuse(record, resp, unavailable.status(), unavailable.headers(), unavailable.message());
             return;
         }
         if (beforeInit != null) {
-            relay(req, resp, suffix, beforeInit);
+            relay(record, req, resp, suffix, beforeInit);
         } else {
-            bridge(req, resp, suffix);
+            bridge(record, req, resp, suffix);
         }
     }
 
     /** Holds a reserved slot and a pending-handshake permit on entry; gives back what it does not use. */
-    private void relay(HttpServletRequest req, HttpServletResponse resp, String suffix, Runnable beforeInit)
-            throws IOException {
+    private void relay(SessionRecord record, HttpServletRequest req, HttpServletResponse resp, String suffix,
+            Runnable beforeInit) throws IOException {
         BackendPool.Lease lease = BackendPool.lease();
-        Relay relay = new Relay(config, backend.scheduler(), backend.bufferPool(), r -> closed(r, lease));
+        Relay relay = new Relay(record, config, backend.scheduler(), backend.bufferPool(), r -> closed(r, lease));
         Outcome<CoreSession> outcome = connectOrRefuse(relay, req, resp, suffix, lease,
-                (target, deadline) -> BackendConnector.connect(backend, config, target, relay.backendLeg(),
-                        ForwardedHeaders.of(req), ForwardedHeaders.subprotocols(req), deadline));
+                (target, deadline) -> timed(record, target, () -> BackendConnector.connect(backend, config, target,
+                        relay.backendLeg(), ForwardedHeaders.of(req), ForwardedHeaders.subprotocols(req), deadline)));
         if (outcome == null) {
             return;
         }
+        observer.opened(record, outcome.subprotocol());
         try {
             ServletUpgrader.upgrade(req, resp, relay, outcome.subprotocol(), beforeInit);
         } catch (Exception e) {
@@ -202,15 +218,17 @@ public final class BridgeServlet extends HttpServlet {
     }
 
     /** Holds a reserved slot and a pending-handshake permit on entry; gives back what it does not use. */
-    private void bridge(HttpServletRequest req, HttpServletResponse resp, String suffix) throws IOException {
+    private void bridge(SessionRecord record, HttpServletRequest req, HttpServletResponse resp, String suffix)
+            throws IOException {
         BackendPool.Lease lease = BackendPool.lease();
-        Bridge bridge = new Bridge(config, backend.scheduler(), backend.executor(), b -> closed(b, lease));
+        Bridge bridge = new Bridge(record, config, backend.scheduler(), backend.executor(), b -> closed(b, lease));
         Outcome<Session> outcome = connectOrRefuse(bridge, req, resp, suffix, lease,
-                (target, deadline) -> BackendConnector.connect(backend, config, target, bridge.backendListener(),
-                        ForwardedHeaders.of(req), ForwardedHeaders.subprotocols(req), deadline));
+                (target, deadline) -> timed(record, target, () -> BackendConnector.connect(backend, config, target,
+                        bridge.backendListener(), ForwardedHeaders.of(req), ForwardedHeaders.subprotocols(req), deadline)));
         if (outcome == null) {
             return;
         }
+        observer.opened(record, outcome.subprotocol());
         try {
             upgrader.upgrade(req, resp, bridge, outcome.subprotocol());
         } catch (Exception e) {
@@ -221,10 +239,69 @@ public final class BridgeServlet extends HttpServlet {
         }
     }
 
-    /** A session ended: its slot and its backend's count are given back. */
+    /** A session ended: its slot and its backend's count are given back, and it is logged. */
     private void closed(Bridged session, BackendPool.Lease lease) {
         registry.closed(session);
         lease.release();
+        observer.ended(session.record());
+    }
+
+    /** The route's init-params as set (placeholders unresolved), with passwords hidden: for the status page. */
+    private static Map<String, String> shown(ParamSource source) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        BridgeConfig.DEFAULTS.forEach((name, fallback) -> {
+            String v = source.get(name);
+            v = v == null ? fallback : v;
+            if (v != null && name.endsWith("Password") && !v.isEmpty() && !v.startsWith("${")) {
+                v = "(hidden)";
+            }
+            out.put(name, v == null ? "" : v);
+        });
+        return out;
+    }
+
+    /** One backend attempt, with the backend it went to recorded and its time counted. */
+    private <S> Outcome<S> timed(SessionRecord record, java.net.URI target, Connect<S> connect) throws InterruptedException {
+        record.backend(target);
+        long start = System.nanoTime();
+        try {
+            return connect.run();
+        } finally {
+            observer.backendAnswered(System.nanoTime() - start);
+        }
+    }
+
+    private interface Connect<S> {
+        Outcome<S> run() throws InterruptedException;
+    }
+
+    /** Counts a proxied HTTP request by its status once it is answered. */
+    private void countWhenAnswered(HttpServletRequest req, HttpServletResponse resp) {
+        if (!req.isAsyncStarted()) {
+            observer.httpAnswered(resp.getStatus());
+            return;
+        }
+        req.getAsyncContext().addListener(new AsyncListener() {
+            @Override
+            public void onComplete(AsyncEvent event) {
+                observer.httpAnswered(resp.getStatus());
+            }
+
+            @Override
+            public void onTimeout(AsyncEvent event) {
+                // onComplete follows.
+            }
+
+            @Override
+            public void onError(AsyncEvent event) {
+                // onComplete follows.
+            }
+
+            @Override
+            public void onStartAsync(AsyncEvent event) {
+                // Not restarted.
+            }
+        });
     }
 
     /**
@@ -250,8 +327,16 @@ public final class BridgeServlet extends HttpServlet {
         registry.closed(session);
         int status = outcome == null ? HttpServletResponse.SC_SERVICE_UNAVAILABLE : outcome.status();
         LOG.debug("[{}] {} refused: {} {}", session.id(), suffix, status, outcome == null ? "interrupted" : outcome.message());
-        refuse(resp, status, outcome == null ? Map.of() : outcome.headers(), outcome == null ? "Interrupted" : outcome.message());
+        refuse(session.record(), resp, status, outcome == null ? Map.of() : outcome.headers(),
+                outcome == null ? "Interrupted" : outcome.message());
         return null;
+    }
+
+    /** Refuses a WebSocket handshake: answered, counted and logged. */
+    private void refuse(SessionRecord record, HttpServletResponse resp, int status, Map<String, String> headers,
+            String message) throws IOException {
+        observer.refused(record, status, message);
+        refuse(resp, status, headers, message);
     }
 
     private static void refuse(HttpServletResponse resp, int status, Map<String, String> headers, String message)
@@ -311,6 +396,9 @@ public final class BridgeServlet extends HttpServlet {
         }
         if (pool != null) {
             pool.unregister();
+        }
+        if (observer != null) {
+            observer.close();
         }
         if (backend != null) {
             backend.release(getServletContext());

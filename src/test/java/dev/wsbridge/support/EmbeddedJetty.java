@@ -1,5 +1,6 @@
 package dev.wsbridge.support;
 
+import dev.wsbridge.observability.AdminServlet;
 import dev.wsbridge.server.BridgeServlet;
 import dev.wsbridge.server.RouteCheck;
 import java.util.Map;
@@ -42,6 +43,9 @@ final class EmbeddedJetty implements BridgeContainer {
         holder.setInitOrder(1);
         holder.setAsyncSupported(true);
         context.addServlet(holder, mapping);
+        ServletHolder admin = new ServletHolder("wsbridge-admin", AdminServlet.class);
+        admin.setInitOrder(2);
+        context.addServlet(admin, "/wsbridge/*");
         server.setHandler(context);
         try {
             server.start();

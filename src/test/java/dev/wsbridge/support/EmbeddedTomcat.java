@@ -1,5 +1,6 @@
 package dev.wsbridge.support;
 
+import dev.wsbridge.observability.AdminServlet;
 import dev.wsbridge.server.BridgeServlet;
 import dev.wsbridge.server.RouteCheck;
 import jakarta.servlet.ServletException;
@@ -45,6 +46,9 @@ final class EmbeddedTomcat implements BridgeContainer {
         wrapper.setLoadOnStartup(1);
         wrapper.setAsyncSupported(true);
         context.addServletMappingDecoded(mapping, "wsapp");
+        Wrapper admin = Tomcat.addServlet(context, "wsbridge-admin", new AdminServlet());
+        admin.setLoadOnStartup(2);
+        context.addServletMappingDecoded("/wsbridge/*", "wsbridge-admin");
         tomcat.start();
     }
 
