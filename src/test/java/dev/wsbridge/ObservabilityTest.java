@@ -258,6 +258,18 @@ class ObservabilityTest extends ContainerSuite {
     }
 
     @Test
+    void badAllowFromStopsTheDeploymentNamingIt() throws Exception {
+        try (LogCapture log = new LogCapture("dev.wsbridge")) {
+            container = kind.create();
+            backend = new dev.wsbridge.support.ScriptedBackend();
+            container.start(Map.of("proxyTo", backend.uri().toString()), Map.of("allowFrom", "localhost"));
+            assertFalse(container.deployed());
+            assertTrue(log.lines().stream().anyMatch(l -> l.contains("init-param [allowFrom] has value [localhost]")),
+                    log.lines().toString());
+        }
+    }
+
+    @Test
     void accessLogCanBeTurnedOff() throws Exception {
         start(Map.of("accessLog", "false"));
         Peer c = client.connect(container.wss("/wsapp/quiet"));

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 import org.eclipse.jetty.util.ajax.JSON;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,23 +41,35 @@ public final class AdminServlet extends HttpServlet {
     @Override
     public void init(ServletConfig config) throws ServletException {
         super.init(config);
+        UnaryOperator<String> params = name -> {
+            String v = config.getServletContext().getInitParameter(name);
+            return v != null ? v : config.getInitParameter(name);
+        };
         try {
-            access = AdminAccess.parse(ALLOW_FROM, param(config, ALLOW_FROM, AdminAccess.LOOPBACK));
-            statusSessions = count(param(config, STATUS_SESSIONS, "500"));
+            check(params);
         } catch (IllegalArgumentException e) {
             LOG.error("wsbridge admin pages not started: {}", e.getMessage());
             throw new UnavailableException(e.getMessage());
         }
+        access = AdminAccess.parse(ALLOW_FROM, value(params, ALLOW_FROM, AdminAccess.LOOPBACK));
+        statusSessions = count(value(params, STATUS_SESSIONS, "500"));
         metrics = Metrics.of(config.getServletContext());
         exporter = new PrometheusMetricsServlet(metrics.registry());
         exporter.init(config);
     }
 
-    private static String param(ServletConfig config, String name, String fallback) {
-        String v = config.getServletContext().getInitParameter(name);
-        if (v == null) {
-            v = config.getInitParameter(name);
-        }
+    /**
+     * Checks the admin servlet's init-params ({@code params}: a context-param of a name over the init-param).
+     *
+     * @throws IllegalArgumentException naming the first bad one
+     */
+    public static void check(UnaryOperator<String> params) {
+        AdminAccess.parse(ALLOW_FROM, value(params, ALLOW_FROM, AdminAccess.LOOPBACK));
+        count(value(params, STATUS_SESSIONS, "500"));
+    }
+
+    private static String value(UnaryOperator<String> params, String name, String fallback) {
+        String v = params.apply(name);
         return v == null ? fallback : v.trim();
     }
 

@@ -4,6 +4,7 @@ import dev.wsbridge.backend.BackendTls;
 import dev.wsbridge.config.BridgeConfig;
 import dev.wsbridge.config.ConfigException;
 import dev.wsbridge.config.ParamSource;
+import dev.wsbridge.observability.AdminServlet;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
@@ -38,6 +39,16 @@ public final class RouteCheck implements ServletContextListener {
             throw new IllegalStateException(message);
         }
         for (ServletRegistration route : context.getServletRegistrations().values()) {
+            if (AdminServlet.class.getName().equals(route.getClassName())) {
+                try {
+                    AdminServlet.check(params(context, route::getInitParameter)::get);
+                } catch (IllegalArgumentException e) {
+                    String message = "wsbridge admin pages [" + route.getName() + "]: " + e.getMessage();
+                    LOG.error(message);
+                    throw new IllegalStateException(message);
+                }
+                continue;
+            }
             if (!BridgeServlet.class.getName().equals(route.getClassName())) {
                 continue;
             }
