@@ -15,6 +15,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.lang.management.ManagementFactory;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import javax.management.openmbean.TabularData;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.eclipse.jetty.util.ajax.JSON;
@@ -245,6 +250,24 @@ class ObservabilityTest extends ContainerSuite {
         String html = scrape("/wsbridge/status");
         assertTrue(html.contains("/wsapp/live"), html);
         c.close(1000, "");
+    }
+
+    @Test
+    void jmxShowsTheRouteUntilUndeploy() throws Exception {
+        start(Map.of());
+        Peer c = client.connect(container.wss("/wsapp/jmx"));
+        backend.session();
+        c.send("four");
+        assertEquals("four", c.nextText());
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        ObjectName route = new ObjectName("dev.wsbridge:type=Route,context=\"/\",route=\"wsapp\"");
+        assertEquals(1, server.getAttribute(route, "SessionsOpen"));
+        assertEquals(1L, server.getAttribute(route, "MessagesClientToBackend"));
+        assertEquals(4L, server.getAttribute(route, "BytesBackendToClient"));
+        TabularData handshakes = (TabularData) server.getAttribute(route, "Handshakes");
+        assertEquals(1L, handshakes.get(new Object[] {"101"}).get("value"));
+        container.undeploy();
+        assertEquals(Set.of(), server.queryNames(new ObjectName("dev.wsbridge:type=Route,*"), null));
     }
 
     @Test

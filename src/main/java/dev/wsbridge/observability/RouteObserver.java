@@ -19,12 +19,19 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.lang.management.ManagementFactory;
+import javax.management.JMException;
+import javax.management.ObjectName;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What one route shows of its sessions: a {@link SessionRecord} per handshake, the access-log line when it
  * is refused or ends, the route's metrics, and the live sessions the status page lists.
  */
-public final class RouteObserver {
+public final class RouteObserver implements RouteMXBean {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RouteObserver.class);
 
     static final String CLIENT_TO_BACKEND = "client_to_backend";
     static final String BACKEND_TO_CLIENT = "backend_to_client";
@@ -43,6 +50,7 @@ public final class RouteObserver {
     private final AtomicInteger peak = new AtomicInteger();
     private volatile Supplier<List<? extends BackendMXBean>> backends = List::of;
     private volatile Map<String, String> settings = Map.of();
+    private volatile ObjectName registered;
 
     /**
      * @param messageMetrics whether messages and bytes are counted into the metrics (session counts always are)
@@ -252,8 +260,76 @@ public final class RouteObserver {
         return out;
     }
 
-    /** The route stops: it leaves the metrics. */
+    // ---- JMX ----
+
+    /** Publishes the route as an MBean, named by context and route; {@link #close} removes it. */
+    public void register(String contextPath) {
+        try {
+            ObjectName objectName = new ObjectName("dev.wsbridge:type=Route,context="
+                    + ObjectName.quote(contextPath.isEmpty() ? "/" : contextPath) + ",route=" + ObjectName.quote(name));
+            ManagementFactory.getPlatformMBeanServer().registerMBean(this, objectName);
+            registered = objectName;
+        } catch (JMException e) {
+            LOG.warn("wsbridge route [{}] not published over JMX: {}", name, e.toString());
+        }
+    }
+
+    @Override
+    public int getSessionsOpen() {
+        return open();
+    }
+
+    @Override
+    public int getSessionsPeak() {
+        return peak();
+    }
+
+    @Override
+    public Map<String, Long> getHandshakes() {
+        return counts(metrics.handshakes.collect().getDataPoints(), "status");
+    }
+
+    @Override
+    public Map<String, Long> getSessionsEnded() {
+        return counts(metrics.sessionsEnded.collect().getDataPoints(), "ended_by");
+    }
+
+    @Override
+    public long getMessagesClientToBackend() {
+        return total(metrics.messages.collect().getDataPoints(), CLIENT_TO_BACKEND);
+    }
+
+    @Override
+    public long getMessagesBackendToClient() {
+        return total(metrics.messages.collect().getDataPoints(), BACKEND_TO_CLIENT);
+    }
+
+    @Override
+    public long getBytesClientToBackend() {
+        return total(metrics.bytes.collect().getDataPoints(), CLIENT_TO_BACKEND);
+    }
+
+    @Override
+    public long getBytesBackendToClient() {
+        return total(metrics.bytes.collect().getDataPoints(), BACKEND_TO_CLIENT);
+    }
+
+    private long total(List<CounterSnapshot.CounterDataPointSnapshot> points, String direction) {
+        Map<String, Long> byType = byDirection(points).get(direction);
+        return byType == null ? 0 : byType.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** The route stops: it leaves the metrics and JMX. */
     public void close() {
         metrics.remove(this);
+        ObjectName objectName = registered;
+        registered = null;
+        if (objectName != null) {
+            try {
+                ManagementFactory.getPlatformMBeanServer().unregisterMBean(objectName);
+            } catch (JMException e) {
+                LOG.debug("wsbridge route [{}]: {} already gone", name, objectName);
+            }
+        }
     }
 }

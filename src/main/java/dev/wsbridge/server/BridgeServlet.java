@@ -139,6 +139,7 @@ public final class BridgeServlet extends HttpServlet {
         pendingHandshakes = admission.handshakePermits();
         // Last, so an init that failed leaves no MBean and no check running.
         pool.register(context.getContextPath());
+        observer.register(context.getContextPath());
         healthChecker = HealthChecker.start(route, backend, config.backends().check(), pool);
         LOG.info("wsbridge route [{}] ready: {}, client leg on [{}] by {}", route, config, context.getServerInfo(),
                 !servletUpgrade ? "Jakarta WebSocket" : upgrader == null ? "Servlet upgrade"
