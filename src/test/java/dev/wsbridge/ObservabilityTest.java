@@ -233,6 +233,54 @@ class ObservabilityTest extends ContainerSuite {
     }
 
     @Test
+    void debugShowsTheHandshakeBothWaysWithoutSecretsAndTraceShowsFramesWithoutPayloads() throws Exception {
+        start(Map.of());
+        try (LogCapture log = new LogCapture("dev.wsbridge", java.util.logging.Level.FINEST)) {
+            Peer c = client.connect(container.wss("/wsapp/t?token=s3cr3t"),
+                    Map.of("Cookie", "session=c00k1e", "Authorization", "Bearer t0k3n", "Origin", "https://localhost:"
+                            + container.tlsPort()));
+            backend.session();
+            c.send("payload-text");
+            assertEquals("payload-text", c.nextText());
+            c.close(1000, "");
+            awaitLine();
+            List<String> lines = log.lines();
+            String all = String.join("\n", lines);
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("FINE ") && l.contains("handshake from 127.0.0.1: GET /wsapp/t")
+                    && l.toLowerCase(java.util.Locale.ROOT).contains("origin: https://localhost:")), all);
+            assertTrue(lines.stream().anyMatch(l -> l.contains("backend ws://127.0.0.1:" + backend.port() + " answered 101")), all);
+            assertTrue(lines.stream().anyMatch(l -> l.contains("answering the client 101")), all);
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("FINEST ")
+                    && l.contains("client->backend frame opcode 1 length 12 fin true")), all);
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("FINEST ")
+                    && l.contains("backend->client frame opcode 1 length 12 fin true")), all);
+            for (String secret : List.of("s3cr3t", "c00k1e", "t0k3n", "payload-text")) {
+                assertFalse(all.contains(secret), secret + " in the log:\n" + all);
+            }
+        }
+    }
+
+    @Test
+    void debugSaysWhatTheBackendAnsweredAndWhichTimeoutFired() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+                LogCapture log = new LogCapture("dev.wsbridge", java.util.logging.Level.FINE)) {
+            start(Map.of("upgradeTimeout", "1s"));
+            backend.refuse(401, Map.of("WWW-Authenticate", "Bearer realm=x"));
+            assertEquals(401, client.status(container.wss("/wsapp/no"), Map.of()));
+            String all = String.join("\n", log.lines());
+            assertTrue(all.contains("answered 401 Unauthorized [") && all.contains("WWW-Authenticate: ("), all);
+            assertTrue(all.contains("refused 401: Backend refused the upgrade"), all);
+            container.close();
+            container = kind.create();
+            container.start(Map.of("proxyTo", "ws://127.0.0.1:" + silent.getLocalPort() + "/", "upgradeTimeout", "1s"),
+                    Map.of());
+            assertEquals(504, client.status(container.wss("/wsapp/slow"), Map.of()));
+            all = String.join("\n", log.lines());
+            assertTrue(all.contains("gave no answer") && all.contains("upgradeTimeout of 1000 ms expired"), all);
+        }
+    }
+
+    @Test
     void statusJsonListsTheLiveSessionWithItsCounters() throws Exception {
         start(Map.of());
         Peer c = client.connect(container.wss("/wsapp/live?secret=1"));

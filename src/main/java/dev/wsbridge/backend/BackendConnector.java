@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import dev.wsbridge.observability.HandshakeTrace;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -52,23 +53,34 @@ public final class BackendConnector {
     /**
      * What the backend said: an open session, or the status to refuse the client with.
      *
-     * @param stage how far the attempt got
-     * @param cause the failure behind a refusal the backend did not answer, or null
+     * @param stage  how far the attempt got
+     * @param cause  the failure behind a refusal the backend did not answer, or null
+     * @param answer what the backend answered, for the troubleshooting trace: status, reason and headers (values of
+     *               those safe to show, see {@link HandshakeTrace}); null when it did not answer
      */
     public record Outcome<S>(S session, String subprotocol, int status, Map<String, String> headers, String message,
-            Stage stage, Throwable cause) {
+            Stage stage, Throwable cause, String answer) {
 
         static <S> Outcome<S> refused(int status, Map<String, String> headers, String message) {
-            return new Outcome<>(null, null, status, headers, message, Stage.ANSWERED, null);
+            return new Outcome<>(null, null, status, headers, message, Stage.ANSWERED, null, null);
         }
 
         static <S> Outcome<S> failed(int status, String message, Stage stage, Throwable cause) {
-            return new Outcome<>(null, null, status, Map.of(), message, stage, cause);
+            return new Outcome<>(null, null, status, Map.of(), message, stage, cause, null);
         }
 
         static <S> Outcome<S> open(S session, String subprotocol) {
             return new Outcome<>(session, subprotocol == null || subprotocol.isEmpty() ? null : subprotocol, 101, Map.of(),
-                    null, Stage.ANSWERED, null);
+                    null, Stage.ANSWERED, null, "101");
+        }
+
+        Outcome<S> answered(Response response) {
+            Map<String, List<String>> shown = new LinkedHashMap<>();
+            for (HttpField f : response.getHeaders()) {
+                shown.computeIfAbsent(f.getName(), k -> new java.util.ArrayList<>()).add(f.getValue());
+            }
+            return new Outcome<>(session, subprotocol, status, headers, message, stage, cause,
+                    response.getStatus() + " " + response.getReason() + " [" + HandshakeTrace.headers(shown) + "]");
         }
 
         public boolean connected() {
@@ -229,11 +241,11 @@ public final class BackendConnector {
             connectTimer.set(backend.scheduler().schedule(() -> {
                 if (!committed.get()) {
                     connectTimedOut.set(true);
-                    request.abort(new TimeoutException("connect timeout " + config.connectTimeout()));
+                    request.abort(new TimeoutException("connectTimeout of " + config.connectTimeout().toMillis() + " ms expired"));
                 }
             }, Math.min(config.connectTimeout().toMillis(), budgetMillis), TimeUnit.MILLISECONDS));
             upgradeTimer.set(backend.scheduler().schedule(
-                    () -> request.abort(new TimeoutException("upgrade timeout " + config.upgradeTimeout())),
+                    () -> request.abort(new TimeoutException("upgradeTimeout of " + config.upgradeTimeout().toMillis() + " ms expired")),
                     budgetMillis, TimeUnit.MILLISECONDS));
         }
 
@@ -277,11 +289,11 @@ public final class BackendConnector {
                     relayed.put(f.getName(), f.getValue());
                 }
             }
-            return Outcome.refused(response.getStatus(), relayed, "Backend refused the upgrade");
+            return Outcome.<S>refused(response.getStatus(), relayed, "Backend refused the upgrade").answered(response);
         }
         if (response != null) {
-            return Outcome.refused(HttpServletResponse.SC_BAD_GATEWAY, Map.of(),
-                    "Backend answered the upgrade with status " + response.getStatus());
+            return Outcome.<S>refused(HttpServletResponse.SC_BAD_GATEWAY, Map.of(),
+                    "Backend answered the upgrade with status " + response.getStatus()).answered(response);
         }
         // Not committed: the request never reached the backend, so another backend may be tried.
         Stage stage = connectTimedOut || !committed ? Stage.CONNECT : Stage.REQUEST;

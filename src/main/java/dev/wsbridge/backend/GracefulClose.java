@@ -1,9 +1,11 @@
 package dev.wsbridge.backend;
 
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.AbstractExtension;
 import org.eclipse.jetty.websocket.core.CloseStatus;
 import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Extension;
+import org.eclipse.jetty.websocket.core.Frame;
 import org.eclipse.jetty.websocket.core.OpCode;
 import org.eclipse.jetty.websocket.core.OutgoingEntry;
 import org.eclipse.jetty.websocket.core.WebSocketCoreSession;
@@ -32,12 +34,12 @@ public final class GracefulClose extends AbstractExtension {
             for (Extension e : core.getExtensionStack().getExtensions()) {
                 if (e instanceof GracefulClose graceful) {
                     graceful.wireCode = code;
-                    session.close(CloseStatus.NORMAL, reason, org.eclipse.jetty.util.Callback.NOOP);
+                    session.close(CloseStatus.NORMAL, reason, Callback.NOOP);
                     return;
                 }
             }
         }
-        session.close(code, reason, org.eclipse.jetty.util.Callback.NOOP);
+        session.close(code, reason, Callback.NOOP);
     }
 
     @Override
@@ -54,6 +56,13 @@ public final class GracefulClose extends AbstractExtension {
                 entry = new OutgoingEntry.Builder(entry).frame(CloseStatus.toFrame(code, status.getReason())).build();
             }
         }
-        nextOutgoingFrame(entry);
+        // Straight to the next layer: AbstractExtension's own pass logs each frame with its payload at DEBUG,
+        // under this class's logger, and payloads must never reach a log.
+        getNextOutgoing().sendFrame(entry);
+    }
+
+    @Override
+    public void onFrame(Frame frame, Callback callback) {
+        getNextIncoming().onFrame(frame, callback);
     }
 }

@@ -10,6 +10,8 @@ import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Frame;
 import org.eclipse.jetty.websocket.core.FrameHandler;
 import org.eclipse.jetty.websocket.core.OpCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The backend leg: a Jetty websocket-core session, which validates the backend's frames and runs the close
@@ -18,6 +20,8 @@ import org.eclipse.jetty.websocket.core.OpCode;
  * Pings are answered here, per hop.
  */
 public final class BackendLeg implements FrameHandler, Leg {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BackendLeg.class);
 
     private final Relay relay;
     private final Half toClient;
@@ -87,6 +91,10 @@ public final class BackendLeg implements FrameHandler, Leg {
 
     @Override
     public void onFrame(Frame frame, Callback callback) {
+        if (LOG.isTraceEnabled() && frame.isControlFrame()) {
+            LOG.trace("[{}] backend->bridge frame opcode {} length {} fin {}", relay.id(), frame.getOpCode(),
+                    frame.getPayloadLength(), frame.isFin());
+        }
         switch (frame.getOpCode()) {
             case OpCode.TEXT, OpCode.BINARY, OpCode.CONTINUATION -> {
                 if (frame.getOpCode() != OpCode.CONTINUATION) {

@@ -344,6 +344,9 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
 
     @Override
     public boolean control(byte opcode, ByteBuffer payload) throws ProtocolException {
+        if (LOG.isTraceEnabled()) {
+            LOG.trace("[{}] client->bridge frame opcode {} length {} fin true", relay.id(), opcode, payload.remaining());
+        }
         switch (opcode) {
             case Frames.PING -> {
                 byte[] copy = new byte[payload.remaining()];
@@ -375,10 +378,6 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
 
     @Override
     public void send(byte opcode, boolean fin, ByteBuffer payload, boolean batch, Callback done) {
-        if (LOG.isTraceEnabled()) {
-            LOG.trace("[{}] to client: opcode {} fin {} length {} batch {} writable {}", relay.id(), opcode, fin,
-                    payload.remaining(), batch, writable);
-        }
         Callback complete = done;
         Throwable failure = null;
         synchronized (outLock) {

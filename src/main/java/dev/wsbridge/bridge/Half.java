@@ -5,6 +5,8 @@ import dev.wsbridge.frame.Utf8Validator;
 import dev.wsbridge.observability.Traffic;
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One direction of a relayed session, the same code for both: takes the pieces of data messages one leg
@@ -13,6 +15,8 @@ import org.eclipse.jetty.util.Callback;
  * completes. Called by one thread at a time: whichever is delivering that leg's frames.
  */
 final class Half {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Half.class);
 
     private final Relay relay;
     private final boolean fromClient;
@@ -61,6 +65,10 @@ final class Half {
             return;
         }
         byte opcode = mid ? Frames.CONTINUATION : text ? Frames.TEXT : Frames.BINARY;
+        if (LOG.isTraceEnabled()) {
+            LOG.trace("[{}] {} frame opcode {} length {} fin {}", relay.id(), fromClient ? "client->backend" : "backend->client",
+                    opcode, piece.remaining(), end);
+        }
         traffic.piece(text, piece.remaining());
         if (end) {
             traffic.message(text, messageBytes);

@@ -17,6 +17,7 @@ import dev.wsbridge.config.BridgeConfig;
 import dev.wsbridge.config.ConfigException;
 import dev.wsbridge.config.ParamSource;
 import dev.wsbridge.http.HttpRoute;
+import dev.wsbridge.observability.HandshakeTrace;
 import dev.wsbridge.observability.Metrics;
 import dev.wsbridge.observability.RouteObserver;
 import dev.wsbridge.observability.SessionRecord;
@@ -160,6 +161,10 @@ public final class BridgeServlet extends HttpServlet {
             return;
         }
         SessionRecord record = observer.handshake(req);
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("[{}] handshake from {}: {} {} [{}]", record.id(), req.getRemoteAddr(), req.getMethod(),
+                    req.getRequestURI(), HandshakeTrace.headers(req));
+        }
         HandshakeCheck.Refusal refusal = HandshakeCheck.check(req, config);
         if (refusal != null) {
             refuse(record, resp, refusal.status(), refusal.headers(), refusal.message());
@@ -207,6 +212,8 @@ public final class BridgeServlet extends HttpServlet {
             return;
         }
         observer.opened(record, outcome.subprotocol());
+        LOG.debug("[{}] answering the client 101{}", record.id(),
+                outcome.subprotocol() == null ? "" : ", subprotocol " + outcome.subprotocol());
         try {
             ServletUpgrader.upgrade(req, resp, relay, outcome.subprotocol(), beforeInit);
         } catch (Exception e) {
@@ -230,6 +237,8 @@ public final class BridgeServlet extends HttpServlet {
             return;
         }
         observer.opened(record, outcome.subprotocol());
+        LOG.debug("[{}] answering the client 101{}", record.id(),
+                outcome.subprotocol() == null ? "" : ", subprotocol " + outcome.subprotocol());
         try {
             upgrader.upgrade(req, resp, bridge, outcome.subprotocol());
         } catch (Exception e) {
@@ -264,12 +273,40 @@ public final class BridgeServlet extends HttpServlet {
     /** One backend attempt, with the backend it went to recorded and its time counted. */
     private <S> Outcome<S> timed(SessionRecord record, java.net.URI target, Connect<S> connect) throws InterruptedException {
         record.backend(target);
+        LOG.debug("[{}] connecting backend {}{} (query not shown)", record.id(), record.backend(), target.getRawPath());
         long start = System.nanoTime();
+        Outcome<S> outcome = null;
         try {
-            return connect.run();
+            outcome = connect.run();
+            return outcome;
         } finally {
-            observer.backendAnswered(System.nanoTime() - start);
+            long nanos = System.nanoTime() - start;
+            observer.backendAnswered(nanos);
+            if (LOG.isDebugEnabled()) {
+                if (outcome == null) {
+                    LOG.debug("[{}] backend {} attempt interrupted after {} ms", record.id(), record.backend(), nanos / 1_000_000);
+                } else if (outcome.answer() != null) {
+                    LOG.debug("[{}] backend {} answered {} after {} ms", record.id(), record.backend(), outcome.answer(),
+                            nanos / 1_000_000);
+                } else {
+                    LOG.debug("[{}] backend {} gave no answer after {} ms: {} ({}; stage {})", record.id(), record.backend(),
+                            nanos / 1_000_000, outcome.message(), outcome.cause() == null ? "no cause"
+                                    : describe(outcome.cause()), outcome.stage());
+                }
+            }
         }
+    }
+
+    /** A failure and its causes, one line: which timeout fired, which connection failed. */
+    private static String describe(Throwable t) {
+        StringBuilder b = new StringBuilder();
+        for (Throwable c = t; c != null && b.length() < 500; c = c.getCause()) {
+            if (b.length() > 0) {
+                b.append(" <- ");
+            }
+            b.append(c.getClass().getSimpleName()).append(c.getMessage() == null ? "" : ": " + c.getMessage());
+        }
+        return b.toString();
     }
 
     private interface Connect<S> {
@@ -327,7 +364,6 @@ public final class BridgeServlet extends HttpServlet {
         }
         registry.closed(session);
         int status = outcome == null ? HttpServletResponse.SC_SERVICE_UNAVAILABLE : outcome.status();
-        LOG.debug("[{}] {} refused: {} {}", session.id(), suffix, status, outcome == null ? "interrupted" : outcome.message());
         refuse(session.record(), resp, status, outcome == null ? Map.of() : outcome.headers(),
                 outcome == null ? "Interrupted" : outcome.message());
         return null;
@@ -337,6 +373,7 @@ public final class BridgeServlet extends HttpServlet {
     private void refuse(SessionRecord record, HttpServletResponse resp, int status, Map<String, String> headers,
             String message) throws IOException {
         observer.refused(record, status, message);
+        LOG.debug("[{}] refused {}: {}", record.id(), status, message);
         refuse(resp, status, headers, message);
     }
 

@@ -13,8 +13,19 @@ public final class LogCapture extends Handler implements AutoCloseable {
     private final Logger logger;
     private final List<String> lines = new CopyOnWriteArrayList<>();
 
+    private final Level before;
+
     public LogCapture(String loggerName) {
+        this(loggerName, null);
+    }
+
+    /** Captures down to {@code level} (FINE is SLF4J's DEBUG, FINEST its TRACE), restoring the logger's level on close. */
+    public LogCapture(String loggerName, Level level) {
         logger = Logger.getLogger(loggerName);
+        before = logger.getLevel();
+        if (level != null) {
+            logger.setLevel(level);
+        }
         logger.addHandler(this);
     }
 
@@ -44,5 +55,6 @@ public final class LogCapture extends Handler implements AutoCloseable {
     @Override
     public void close() {
         logger.removeHandler(this);
+        logger.setLevel(before);
     }
 }
