@@ -112,6 +112,29 @@ class ObservabilityTest extends ContainerSuite {
     }
 
     @Test
+    void longSessionsGetInterimLines() throws Exception {
+        start(Map.of("accessLogInterval", "300ms"));
+        Peer c = client.connect(container.wss("/wsapp/long"));
+        backend.session();
+        c.send("x");
+        assertEquals("x", c.nextText());
+        Map<String, String> line = awaitLine();
+        assertEquals("true", line.get("interim"));
+        assertEquals("101", line.get("status"));
+        assertEquals("1", line.get("c2b_msgs"));
+        assertEquals("-", line.get("ended_by"));
+        assertEquals("-", line.get("client_close"));
+        c.close(1000, "");
+        c.closed();
+        Await.until("the final line", 10, () -> access.lines().stream().anyMatch(l -> l.contains("ended_by=client")),
+                () -> access.lines().toString());
+        long interims = access.lines().stream().filter(l -> l.contains("interim=true")).count();
+        Thread.sleep(700);
+        assertEquals(interims, access.lines().stream().filter(l -> l.contains("interim=true")).count(),
+                "interim lines after the session ended");
+    }
+
+    @Test
     void backendCloseIsLoggedWithItsCode() throws Exception {
         start(Map.of());
         Peer c = client.connect(container.wss("/wsapp/b"));

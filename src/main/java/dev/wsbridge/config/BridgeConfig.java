@@ -130,6 +130,8 @@ public final class BridgeConfig {
     public static final String ACCESS_LOG = "accessLog";
     /** Show the query string in the access log's {@code path} ({@code true}/{@code false}); tokens often ride in it. Default false. */
     public static final String ACCESS_LOG_QUERY = "accessLogQuery";
+    /** Also write a line every this long for each session open that long ({@code 0}: only at the end). Default 0. */
+    public static final String ACCESS_LOG_INTERVAL = "accessLogInterval";
     /** Count every message and its bytes into the metrics ({@code true}/{@code false}); session figures are kept either way. Default true. */
     public static final String MESSAGE_METRICS = "messageMetrics";
 
@@ -179,6 +181,7 @@ public final class BridgeConfig {
         d.put(REVERSE_COOKIE_DOMAIN, "auto");
         d.put(ACCESS_LOG, "true");
         d.put(ACCESS_LOG_QUERY, "false");
+        d.put(ACCESS_LOG_INTERVAL, "0");
         d.put(MESSAGE_METRICS, "true");
         DEFAULTS = Collections.unmodifiableMap(d);
     }
@@ -210,6 +213,7 @@ public final class BridgeConfig {
     private final boolean accessLog;
     private final boolean accessLogQuery;
     private final boolean messageMetrics;
+    private final Duration accessLogInterval;
 
     private BridgeConfig(Parser p) {
         backends = p.backendSettings();
@@ -237,6 +241,7 @@ public final class BridgeConfig {
                 ReverseMap.parse(REVERSE_COOKIE_DOMAIN, p.raw(REVERSE_COOKIE_DOMAIN), ReverseMap.Kind.DOMAIN));
         accessLog = p.bool(ACCESS_LOG);
         accessLogQuery = p.bool(ACCESS_LOG_QUERY);
+        accessLogInterval = durationOrNone(p, ACCESS_LOG_INTERVAL);
         messageMetrics = p.bool(MESSAGE_METRICS);
     }
 
@@ -344,6 +349,11 @@ public final class BridgeConfig {
         return accessLogQuery;
     }
 
+    /** The interval of interim access-log lines; {@link Duration#ZERO} for none. */
+    public Duration accessLogInterval() {
+        return accessLogInterval;
+    }
+
     public boolean messageMetrics() {
         return messageMetrics;
     }
@@ -362,7 +372,7 @@ public final class BridgeConfig {
                 + minFreeHeap + ", maxPendingHandshakes=" + maxPendingHandshakes + ", maxQueuedHandshakes="
                 + maxQueuedHandshakes + ", handshakeQueueTimeout=" + handshakeQueueTimeout + ", backendBatching="
                 + backendBatching + ", " + backends + ", accessLog=" + accessLog + ", accessLogQuery=" + accessLogQuery
-                + ", messageMetrics=" + messageMetrics + "]";
+                + ", accessLogInterval=" + accessLogInterval + ", messageMetrics=" + messageMetrics + "]";
     }
 
     /** Reads one param at a time: placeholder resolution, then the typed parse, failing loudly. */

@@ -23,11 +23,19 @@ public final class AccessLog {
     }
 
     static void write(SessionRecord r) {
-        LOG.info(line(r));
+        LOG.info(line(r, false));
     }
 
-    /** The line for {@code r}: the fixed keys, then {@code forwarded_for} and {@code reason} when known. */
-    public static String line(SessionRecord r) {
+    /** A line for a session still open: what it has done so far, marked {@code interim=true}. */
+    static void interim(SessionRecord r) {
+        LOG.info(line(r, true));
+    }
+
+    /**
+     * The line for {@code r}: the fixed keys, then {@code forwarded_for} and {@code reason} when known, and
+     * {@code interim=true} on a line written while the session is still open.
+     */
+    public static String line(SessionRecord r, boolean interim) {
         boolean open = r.status() == 101;
         Ending by = r.endedBy();
         StringBuilder b = new StringBuilder(256);
@@ -53,6 +61,9 @@ public final class AccessLog {
         }
         if (r.cause() != null) {
             pair(b, "reason", r.cause());
+        }
+        if (interim) {
+            pair(b, "interim", "true");
         }
         return b.toString();
     }

@@ -18,7 +18,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.eclipse.jetty.util.thread.Scheduler;
 import java.lang.management.ManagementFactory;
 import javax.management.JMException;
 import javax.management.ObjectName;
@@ -51,6 +53,8 @@ public final class RouteObserver implements RouteMXBean {
     private volatile Supplier<List<? extends BackendMXBean>> backends = List::of;
     private volatile Map<String, String> settings = Map.of();
     private volatile ObjectName registered;
+    private Scheduler.Task interimTask;
+    private boolean closed;
 
     /**
      * @param messageMetrics whether messages and bytes are counted into the metrics (session counts always are)
@@ -78,6 +82,28 @@ public final class RouteObserver implements RouteMXBean {
 
     public String name() {
         return name;
+    }
+
+    /**
+     * Writes an interim access-log line every {@code intervalMillis} for each session open at least that long,
+     * on {@code scheduler}, until {@link #close}.
+     */
+    public void interimLines(Scheduler scheduler, long intervalMillis) {
+        if (!accessLog || intervalMillis <= 0) {
+            return;
+        }
+        synchronized (this) {
+            if (!closed) {
+                interimTask = scheduler.schedule(() -> {
+                    for (SessionRecord r : live) {
+                        if (r.durationMillis() >= intervalMillis) {
+                            AccessLog.interim(r);
+                        }
+                    }
+                    interimLines(scheduler, intervalMillis);
+                }, intervalMillis, TimeUnit.MILLISECONDS);
+            }
+        }
     }
 
     /** The route's backends, for the backend gauges and the status page. */
@@ -321,6 +347,12 @@ public final class RouteObserver implements RouteMXBean {
 
     /** The route stops: it leaves the metrics and JMX. */
     public void close() {
+        synchronized (this) {
+            closed = true;
+            if (interimTask != null) {
+                interimTask.cancel();
+            }
+        }
         metrics.remove(this);
         ObjectName objectName = registered;
         registered = null;

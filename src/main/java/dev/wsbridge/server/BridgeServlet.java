@@ -141,6 +141,7 @@ public final class BridgeServlet extends HttpServlet {
         // Last, so an init that failed leaves no MBean and no check running.
         pool.register(context.getContextPath());
         observer.register(context.getContextPath());
+        observer.interimLines(backend.scheduler(), config.accessLogInterval().toMillis());
         healthChecker = HealthChecker.start(route, backend, config.backends().check(), pool);
         LOG.info("wsbridge route [{}] ready: {}, client leg on [{}] by {}", route, config, context.getServerInfo(),
                 !servletUpgrade ? "Jakarta WebSocket" : upgrader == null ? "Servlet upgrade"
