@@ -169,6 +169,51 @@ class DistributionIT {
         assertTrue(container.log().contains(route), "no [" + route + "] in\n" + container.tail());
     }
 
+    /**
+     * What an operator of the real container sees of one session: its line in the container's own log, its
+     * counts in the metrics (as the difference over the session, as other tests share the application), and
+     * the session in the status page's JSON while it lives.
+     */
+    @Test
+    void accessLogMetricsAndStatusPageInTheRealContainer() throws Exception {
+        String before = container.get("/env/wsbridge/metrics", Map.of()).body();
+        Peer c = client.connect(container.wss("/env/wsapp/seen?token=t0k3n"));
+        Peer b = viaEnv.session();
+        c.send("one");
+        c.send(new byte[300]);
+        assertEquals("one", c.nextText());
+        assertEquals(300, c.nextBinary().length);
+        String status = container.get("/env/wsbridge/status?format=json", Map.of()).body();
+        assertTrue(status.contains("\"path\":\"/env/wsapp/seen\""), status);
+        c.close(1000, "done");
+        b.closed();
+        c.closed();
+        Await.until("the session's access-log line", 10, () -> container.log().contains("path=/env/wsapp/seen "),
+                () -> container.tail(30));
+        String line = container.log().lines().filter(l -> l.contains("path=/env/wsapp/seen ")).findFirst().orElseThrow();
+        for (String pair : List.of("route=wsapp", "status=101", "c2b_msgs=2", "c2b_bytes=303", "b2c_msgs=2",
+                "b2c_bytes=303", "client_close=1000", "backend_close=1000", "ended_by=client")) {
+            assertTrue(line.contains(" " + pair + " "), pair + " not in " + line);
+        }
+        assertTrue(!container.log().contains("t0k3n"), "the query's token reached the log");
+        String after = container.get("/env/wsbridge/metrics", Map.of()).body();
+        assertEquals(1, delta(before, after, "wsbridge_messages_total", "client_to_backend", "text"));
+        assertEquals(1, delta(before, after, "wsbridge_messages_total", "backend_to_client", "binary"));
+        assertEquals(303, delta(before, after, "wsbridge_message_bytes_total", "client_to_backend", ""));
+        assertEquals(303, delta(before, after, "wsbridge_message_bytes_total", "backend_to_client", ""));
+    }
+
+    /** The change of the sample of {@code name} for {@code direction} and {@code type} (all types when empty). */
+    private static double delta(String before, String after, String name, String direction, String type) {
+        return sum(after, name, direction, type) - sum(before, name, direction, type);
+    }
+
+    private static double sum(String exposition, String name, String direction, String type) {
+        return exposition.lines().filter(l -> l.startsWith(name + "{") && l.contains("direction=\"" + direction + "\"")
+                && (type.isEmpty() || l.contains("type=\"" + type + "\"")) && l.contains("route=\"wsapp\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
     @Test
     void deadBackendIs502() throws Exception {
         assertEquals(502, client.status(container.wss("/routes/dead/x"), Map.of()));
