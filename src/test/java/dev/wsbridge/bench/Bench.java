@@ -116,7 +116,8 @@ public final class Bench {
     /** The settings, each a system property read once; a bad value stops the run naming it. */
     record Settings(int runs, double seconds, long rampMillis, double warmup, int connections, int inFlight,
             int bulkConnections, int bulkInFlight, int handshakeWorkers, int idleSessions, boolean abuse,
-            int abuseSessions, double abuseSeconds, boolean pin, List<Target> targets, String bridgeParams) {
+            int abuseSessions, double abuseSeconds, boolean pin, List<Target> targets, String bridgeParams,
+            boolean metricsOff) {
 
         static Settings read() {
             List<Target> targets = new ArrayList<>();
@@ -140,7 +141,8 @@ public final class Bench {
                     decimal("bench.abuseSeconds", 3),       // seconds between heap readings of the abuse check
                     bool("bench.pin", false),               // taskset: servers (JVMs, nginx, HAProxy) on CPU 0, generator on CPU 1
                     List.copyOf(targets),                   // bench.targets: Target names; all of them by default
-                    params(System.getProperty("bench.bridgeParams", "")));  // extra init-params of the bridges
+                    params(System.getProperty("bench.bridgeParams", "")),  // extra init-params of the bridges
+                    bool("bench.metricsOff", true));        // also measure the bridges' 64 B echo with messageMetrics=false
         }
 
         private static int integer(String name, int def) {
@@ -287,6 +289,9 @@ public final class Bench {
                                 one.percentileMicros(50), last(figures, "handshakes"), target.http()
                                         ? String.format(Locale.ROOT, "%.0f", last(figures, "gets")) : "no"));
                     }
+                    if (target.bridge() && s.metricsOff()) {
+                        metricsCost(s, target, servers, backend.port(), load, echo, began, figures);
+                    }
                     if (target.bridge() && s.abuse()) {
                         progress(began, target.title + ": abuse check");
                         ServerJvm bridge = (ServerJvm) server;
@@ -307,6 +312,30 @@ public final class Bench {
             }
         }
         return table(s, servers, results, warmUps, abuse, notes, versions, began);
+    }
+
+    /**
+     * The cost of counting every message: a second bridge of the same kind with {@code messageMetrics=false},
+     * warmed up like the first, then the 64 B echo rate of the two in alternating runs (on, off, on, off ...),
+     * so that both see the same machine. The figures go to {@code echoOn} and {@code echoOff}.
+     */
+    private static void metricsCost(Settings s, Target target, Placement servers, int backendPort, LoadClient load,
+            URI echoOn, long began, Map<String, List<Double>> figures) throws Exception {
+        String params = s.bridgeParams().isBlank() ? "messageMetrics=false" : s.bridgeParams() + ",messageMetrics=false";
+        try (ServerProcess off = ServerJvm.start(target.name + "-metrics-off", servers.cpus(), target.name,
+                "ws://127.0.0.1:" + backendPort + "/", params)) {
+            URI echoOff = base(target, off).resolve(BenchBackend.ECHO);
+            progress(began, target.title + " with messageMetrics=false: warm-up, at most " + s.warmup() + " s");
+            warmUp(s, load, echoOff, began, target);
+            for (int r = 1; r <= s.runs(); r++) {
+                add(figures, "echoOn", load.echo(echoOn, s.connections(), s.inFlight(), LoadClient.SMALL, false,
+                        s.seconds()).messagesPerSecond());
+                add(figures, "echoOff", load.echo(echoOff, s.connections(), s.inFlight(), LoadClient.SMALL, false,
+                        s.seconds()).messagesPerSecond());
+                progress(began, String.format(Locale.ROOT, "%s metrics on/off run %d: %.0f / %.0f msg/s", target.title, r,
+                        last(figures, "echoOn"), last(figures, "echoOff")));
+            }
+        }
     }
 
     /**
@@ -506,6 +535,18 @@ public final class Bench {
             t.append(String.format(Locale.ROOT, "%nTomcat echo and Jetty echo: the container's own Jakarta WebSocket"
                     + " echo endpoint over wss://, no bridge and no second hop: the ceiling of that container's TLS and"
                     + " WebSocket.%n"));
+        }
+        List<Target> costed = results.keySet().stream().filter(target -> figure(results, target, "echoOff") != null).toList();
+        if (!costed.isEmpty()) {
+            t.append(String.format(Locale.ROOT, "%n| echo 64 B, %d conn × %d in flight, msg/s, alternating runs |"
+                    + " messageMetrics=true (default) | messageMetrics=false | true ÷ false |%n|---|---:|---:|---:|%n",
+                    s.connections(), s.inFlight()));
+            for (Target target : costed) {
+                List<Double> on = figure(results, target, "echoOn");
+                List<Double> off = figure(results, target, "echoOff");
+                t.append("| ").append(target.title).append(" | ").append(cell(on, "%,.0f")).append(" | ")
+                        .append(cell(off, "%,.0f")).append(" | ").append(ratio(median(on), median(off))).append(" |\n");
+            }
         }
         notes.forEach(n -> t.append(String.format(Locale.ROOT, "%nNote: %s.%n", n)));
         t.append(String.format(Locale.ROOT, "%nWarm-up (64 B echo in %.0f s windows for at least %.0f s, then until the"
