@@ -135,6 +135,22 @@ class ObservabilityTest extends ContainerSuite {
     }
 
     @Test
+    void plainHttpRequestsAreCountedByStatusAndNotAccessLogged() throws Exception {
+        start(Map.of());
+        int status = dev.wsbridge.support.RawHttp.exchange(container.tlsPort(),
+                "GET /wsapp/no-such-page HTTP/1.1\nHost: localhost\nConnection: close", null).status();
+        Await.until("the request counted", 10, () -> {
+            try {
+                return value(scrape("/wsbridge/metrics"), "wsbridge_http_requests_total", "status",
+                        Integer.toString(status)) == 1;
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }, () -> "not counted");
+        awaitNoLine();
+    }
+
+    @Test
     void backendCloseIsLoggedWithItsCode() throws Exception {
         start(Map.of());
         Peer c = client.connect(container.wss("/wsapp/b"));
