@@ -85,11 +85,14 @@ public final class Bridge implements Bridged {
     private Close pendingClientClose;
     private Callback heldBackendClose;
     private Scheduler.Task closeTimer;
+    private Scheduler.Task lifetimeTimer;
     private String endCause;
     private Throwable backendFailure;
 
     // Touched only by the one thread delivering that direction's data at a time.
     private long clientMessageBytes;
+    private long rateWindowStart = System.nanoTime();
+    private int rateWindowCount;
     private long backendMessageBytes;
     /** Set between the first and the last piece of a message forwarded in that direction; read when draining. */
     private volatile boolean backendMidMessage;
@@ -199,11 +202,11 @@ public final class Bridge implements Bridged {
             return false;
         }
         backendMessageBytes += bytes;
-        if (backendMessageBytes > config.maxMessageSize()) {
+        if (backendMessageBytes > config.maxBackendMessageSize()) {
             callback.succeed();
             backendSession.demand();
-            end(new Close(CloseMapping.BAD_GATEWAY, "Backend message larger than " + config.maxMessageSize() + " bytes"),
-                    new Close(MESSAGE_TOO_BIG, "Message larger than " + config.maxMessageSize() + " bytes"),
+            end(new Close(CloseMapping.BAD_GATEWAY, "Backend message larger than " + config.maxBackendMessageSize() + " bytes"),
+                    new Close(MESSAGE_TOO_BIG, "Message larger than " + config.maxBackendMessageSize() + " bytes"),
                     Ending.LIMIT, "backend message too big");
             return false;
         }
@@ -293,6 +296,15 @@ public final class Bridge implements Bridged {
             }
         }
         LOG.debug("[{}] open {} <-> {}", id, session.getId(), backend);
+        long lifetime = config.maxSessionLifetime().toMillis();
+        if (lifetime > 0) {
+            Scheduler.Task task = scheduler.schedule(() -> end(new Close(GOING_AWAY, "Session lifetime reached"),
+                    new Close(GOING_AWAY, "Session lifetime reached"), Ending.LIMIT, "session lifetime"), lifetime,
+                    TimeUnit.MILLISECONDS);
+            synchronized (lock) {
+                lifetimeTimer = task;
+            }
+        }
         if (pending != null) {
             closeClient(session, pending);
         } else if (backend != null) {
@@ -337,10 +349,17 @@ public final class Bridge implements Bridged {
         if (state != State.OPEN || (draining && !clientMidMessage)) {
             return false;
         }
+        int maxRate = config.maxClientMessageRate();
+        if (maxRate > 0 && clientMessageBytes == 0 && !clientMidMessage && overRate(maxRate)) {
+            end(new Close(1008, "More than " + maxRate + " messages a second"),
+                    new Close(GOING_AWAY, "Client over its message rate"), Ending.LIMIT,
+                    "client message rate over " + maxRate + "/s");
+            return false;
+        }
         clientMessageBytes += bytes;
-        if (clientMessageBytes > config.maxMessageSize()) {
-            end(new Close(MESSAGE_TOO_BIG, "Message larger than " + config.maxMessageSize() + " bytes"),
-                    new Close(GOING_AWAY, "Client message larger than " + config.maxMessageSize() + " bytes"),
+        if (clientMessageBytes > config.maxClientMessageSize()) {
+            end(new Close(MESSAGE_TOO_BIG, "Message larger than " + config.maxClientMessageSize() + " bytes"),
+                    new Close(GOING_AWAY, "Client message larger than " + config.maxClientMessageSize() + " bytes"),
                     Ending.LIMIT, "client message too big");
             return false;
         }
@@ -350,6 +369,16 @@ public final class Bridge implements Bridged {
             clientMessageBytes = 0;
         }
         return true;
+    }
+
+    /** Counts a client message starting now; true when it is one more than {@code maxRate} in the current second. */
+    private boolean overRate(int maxRate) {
+        long now = System.nanoTime();
+        if (now - rateWindowStart >= 1_000_000_000L) {
+            rateWindowStart = now;
+            rateWindowCount = 0;
+        }
+        return ++rateWindowCount > maxRate;
     }
 
     private void awaitBackendWrite(boolean last) {
@@ -416,8 +445,9 @@ public final class Bridge implements Bridged {
     /** Ends the session with 1001 on both legs now, whatever is in progress: undeploy or shutdown. */
     @Override
     public void shutdown() {
-        end(new Close(GOING_AWAY, "Server shutting down"), new Close(GOING_AWAY, "Server shutting down"), Ending.SHUTDOWN,
-                "shutdown");
+        int code = config.shutdownCloseCode();
+        String reason = code == GOING_AWAY ? "Server shutting down" : "Server restarting";
+        end(new Close(code, reason), new Close(code, reason), Ending.SHUTDOWN, "shutdown");
     }
 
     /**
@@ -526,15 +556,20 @@ public final class Bridge implements Bridged {
 
     private void finish() {
         Scheduler.Task timer;
+        Scheduler.Task lifetime;
         synchronized (lock) {
             if (state == State.CLOSED) {
                 return;
             }
             state = State.CLOSED;
             timer = closeTimer;
+            lifetime = lifetimeTimer;
         }
         if (timer != null) {
             timer.cancel();
+        }
+        if (lifetime != null) {
+            lifetime.cancel();
         }
         LOG.debug("[{}] closed ({})", id, endCause);
         onClosed.accept(this);

@@ -22,17 +22,26 @@ final class Half {
     private final boolean fromClient;
     private final long maxMessageSize;
     private final Traffic traffic;
+    /** Most messages a second in this direction; 0 for no limit. */
+    private final int maxRate;
+    private long rateWindowStart = System.nanoTime();
+    private int rateWindowCount;
     private final Utf8Validator utf8 = new Utf8Validator();
     private volatile Leg to;
     private long messageBytes;
     /** A message has started toward {@link #to} and not ended; volatile because a drain reads it. */
     private volatile boolean midMessage;
 
-    Half(Relay relay, boolean fromClient, long maxMessageSize, Traffic traffic) {
+    Half(Relay relay, boolean fromClient, long maxMessageSize, int maxRate, Traffic traffic) {
         this.relay = relay;
         this.fromClient = fromClient;
         this.maxMessageSize = maxMessageSize;
+        this.maxRate = maxRate;
         this.traffic = traffic;
+    }
+
+    long maxMessageSize() {
+        return maxMessageSize;
     }
 
     Traffic traffic() {
@@ -51,6 +60,11 @@ final class Half {
         boolean mid = midMessage;
         if (!relay.mayForward(mid)) {
             done.succeeded();
+            return;
+        }
+        if (maxRate > 0 && !mid && overRate()) {
+            done.succeeded();
+            relay.rateExceeded(maxRate);
             return;
         }
         messageBytes += piece.remaining();
@@ -87,6 +101,16 @@ final class Half {
         if (end && mid) {
             relay.endIfDrained();
         }
+    }
+
+    /** Counts a message starting now; true when it is one more than {@link #maxRate} in the current second. */
+    private boolean overRate() {
+        long now = System.nanoTime();
+        if (now - rateWindowStart >= 1_000_000_000L) {
+            rateWindowStart = now;
+            rateWindowCount = 0;
+        }
+        return ++rateWindowCount > maxRate;
     }
 
     boolean midMessage() {

@@ -66,6 +66,7 @@ public final class Relay implements Bridged {
     private Callback heldBackendClose;
     private Scheduler.Task closeTimer;
     private Scheduler.Task idleTimer;
+    private Scheduler.Task lifetimeTimer;
     private String endCause;
     private Throwable backendFailure;
 
@@ -80,8 +81,9 @@ public final class Relay implements Bridged {
         this.scheduler = scheduler;
         this.pool = pool;
         this.onClosed = onClosed;
-        this.toBackend = new Half(this, true, config.maxMessageSize(), record.clientToBackend());
-        this.toClient = new Half(this, false, config.maxMessageSize(), record.backendToClient());
+        this.toBackend = new Half(this, true, config.maxClientMessageSize(), config.maxClientMessageRate(),
+                record.clientToBackend());
+        this.toClient = new Half(this, false, config.maxBackendMessageSize(), 0, record.backendToClient());
         this.backendLeg = new BackendLeg(this, toClient);
         toBackend.to(backendLeg);
     }
@@ -136,6 +138,7 @@ public final class Relay implements Bridged {
         }
         LOG.debug("[{}] open {} <-> {}", id, leg, backendLeg);
         scheduleIdleCheck(config.idleTimeout().toMillis());
+        scheduleLifetimeEnd();
         if (pending != null) {
             closeClient(leg, pending);
         }
@@ -280,7 +283,7 @@ public final class Relay implements Bridged {
     }
 
     void tooBig(boolean fromClient) {
-        String what = "larger than " + config.maxMessageSize() + " bytes";
+        String what = "larger than " + (fromClient ? toBackend : toClient).maxMessageSize() + " bytes";
         if (fromClient) {
             end(new Close(Frames.MESSAGE_TOO_BIG, "Message " + what), new Close(Frames.GOING_AWAY, "Client message " + what),
                     Ending.LIMIT, "client message too big");
@@ -288,6 +291,13 @@ public final class Relay implements Bridged {
             end(new Close(Frames.BAD_GATEWAY, "Backend message " + what), new Close(Frames.MESSAGE_TOO_BIG, "Message " + what),
                     Ending.LIMIT, "backend message too big");
         }
+    }
+
+    /** The client sent more messages in a second than {@code maxRate}: 1008 to it, 1001 to the backend. */
+    void rateExceeded(int maxRate) {
+        end(new Close(Frames.POLICY_VIOLATION, "More than " + maxRate + " messages a second"),
+                new Close(Frames.GOING_AWAY, "Client over its message rate"), Ending.LIMIT, "client message rate over "
+                        + maxRate + "/s");
     }
 
     void invalidUtf8(boolean fromClient) {
@@ -326,6 +336,23 @@ public final class Relay implements Bridged {
         end(new Close(Frames.GOING_AWAY, "Idle timeout"), new Close(Frames.GOING_AWAY, "Idle timeout"), Ending.IDLE, "client idle");
     }
 
+    // ---- lifetime ----
+
+    private void scheduleLifetimeEnd() {
+        long lifetime = config.maxSessionLifetime().toMillis();
+        if (lifetime <= 0) {
+            return;
+        }
+        synchronized (lock) {
+            if (state != State.OPEN) {
+                return;
+            }
+            lifetimeTimer = scheduler.schedule(() -> end(new Close(Frames.GOING_AWAY, "Session lifetime reached"),
+                    new Close(Frames.GOING_AWAY, "Session lifetime reached"), Ending.LIMIT, "session lifetime"),
+                    lifetime, TimeUnit.MILLISECONDS);
+        }
+    }
+
     // ---- ending ----
 
     @Override
@@ -344,8 +371,9 @@ public final class Relay implements Bridged {
 
     @Override
     public void shutdown() {
-        end(new Close(Frames.GOING_AWAY, "Server shutting down"), new Close(Frames.GOING_AWAY, "Server shutting down"),
-                Ending.SHUTDOWN, "shutdown");
+        int code = config.shutdownCloseCode();
+        String reason = code == Frames.GOING_AWAY ? "Server shutting down" : "Server restarting";
+        end(new Close(code, reason), new Close(code, reason), Ending.SHUTDOWN, "shutdown");
     }
 
     /**
@@ -357,6 +385,7 @@ public final class Relay implements Bridged {
         boolean closeClient;
         boolean closeBackend;
         Scheduler.Task idle;
+        Scheduler.Task lifetime;
         synchronized (lock) {
             if (state == State.CLOSING || state == State.CLOSED) {
                 return;
@@ -377,10 +406,14 @@ public final class Relay implements Bridged {
                 closeClient = false;
             }
             idle = idleTimer;
+            lifetime = lifetimeTimer;
             closeTimer = scheduler.schedule(this::closeTimedOut, config.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
         }
         if (idle != null) {
             idle.cancel();
+        }
+        if (lifetime != null) {
+            lifetime.cancel();
         }
         LOG.debug("[{}] ending ({}): client <- {}, backend <- {}", id, endCause, toClientClose, toBackendClose);
         if (closeBackend) {

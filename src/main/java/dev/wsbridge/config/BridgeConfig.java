@@ -31,6 +31,16 @@ public final class BridgeConfig {
     public static final String ALLOWED_ORIGINS = "allowedOrigins";
     /** Largest message in either direction, in bytes; a bigger one closes its sender with 1009. Default 64MiB. */
     public static final String MAX_MESSAGE_SIZE = "maxMessageSize";
+    /** Largest message from the client; a bigger one closes the client with 1009. Default: {@code maxMessageSize}. */
+    public static final String MAX_CLIENT_MESSAGE_SIZE = "maxClientMessageSize";
+    /** Largest message from the backend; a bigger one closes the client with 1014 and the backend with 1009. Default: {@code maxMessageSize}. */
+    public static final String MAX_BACKEND_MESSAGE_SIZE = "maxBackendMessageSize";
+    /** Most messages a client may send in one second ({@code 0}: no limit); over it the client gets 1008. Default 0. */
+    public static final String MAX_CLIENT_MESSAGE_RATE = "maxClientMessageRate";
+    /** Longest a session may last ({@code 0}: no limit); then 1001 on both legs. Default 0. */
+    public static final String MAX_SESSION_LIFETIME = "maxSessionLifetime";
+    /** The close code sent on undeploy or shutdown: 1001 (going away) or 1012 (service restart: reconnect). Default 1001. */
+    public static final String SHUTDOWN_CLOSE_CODE = "shutdownCloseCode";
     /** Time to open the TCP (and TLS) connection to the backend; past it the client gets 504. Default 5s. */
     public static final String CONNECT_TIMEOUT = "connectTimeout";
     /** Time for the backend to answer the upgrade, connecting included; past it the client gets 504. Default 15s. */
@@ -144,6 +154,11 @@ public final class BridgeConfig {
         d.put(ALLOW_PLAIN_WS, "false");
         d.put(ALLOWED_ORIGINS, "");
         d.put(MAX_MESSAGE_SIZE, "64MiB");
+        d.put(MAX_CLIENT_MESSAGE_SIZE, "");
+        d.put(MAX_BACKEND_MESSAGE_SIZE, "");
+        d.put(MAX_CLIENT_MESSAGE_RATE, "0");
+        d.put(MAX_SESSION_LIFETIME, "0");
+        d.put(SHUTDOWN_CLOSE_CODE, "1001");
         d.put(CONNECT_TIMEOUT, "5s");
         d.put(UPGRADE_TIMEOUT, "15s");
         d.put(IDLE_TIMEOUT, "1h");
@@ -197,6 +212,11 @@ public final class BridgeConfig {
     private final Set<String> allowedOrigins;
     private final boolean anyOrigin;
     private final long maxMessageSize;
+    private final long maxClientMessageSize;
+    private final long maxBackendMessageSize;
+    private final int maxClientMessageRate;
+    private final Duration maxSessionLifetime;
+    private final int shutdownCloseCode;
     private final Duration connectTimeout;
     private final Duration upgradeTimeout;
     private final Duration idleTimeout;
@@ -223,6 +243,11 @@ public final class BridgeConfig {
         anyOrigin = origins.contains("*");
         allowedOrigins = Set.copyOf(origins);
         maxMessageSize = p.size(MAX_MESSAGE_SIZE);
+        maxClientMessageSize = p.raw(MAX_CLIENT_MESSAGE_SIZE).isEmpty() ? maxMessageSize : p.size(MAX_CLIENT_MESSAGE_SIZE);
+        maxBackendMessageSize = p.raw(MAX_BACKEND_MESSAGE_SIZE).isEmpty() ? maxMessageSize : p.size(MAX_BACKEND_MESSAGE_SIZE);
+        maxClientMessageRate = p.count(MAX_CLIENT_MESSAGE_RATE);
+        maxSessionLifetime = durationOrNone(p, MAX_SESSION_LIFETIME);
+        shutdownCloseCode = p.closeCode(SHUTDOWN_CLOSE_CODE);
         connectTimeout = p.duration(CONNECT_TIMEOUT);
         upgradeTimeout = p.duration(UPGRADE_TIMEOUT);
         idleTimeout = p.duration(IDLE_TIMEOUT);
@@ -290,6 +315,31 @@ public final class BridgeConfig {
 
     public long maxMessageSize() {
         return maxMessageSize;
+    }
+
+    /** Largest message from the client, in bytes. */
+    public long maxClientMessageSize() {
+        return maxClientMessageSize;
+    }
+
+    /** Largest message from the backend, in bytes. */
+    public long maxBackendMessageSize() {
+        return maxBackendMessageSize;
+    }
+
+    /** Most messages a client may send in one second; 0 for no limit. */
+    public int maxClientMessageRate() {
+        return maxClientMessageRate;
+    }
+
+    /** Longest a session may last; {@link Duration#ZERO} for no limit. */
+    public Duration maxSessionLifetime() {
+        return maxSessionLifetime;
+    }
+
+    /** The close code of undeploy and shutdown: 1001 or 1012. */
+    public int shutdownCloseCode() {
+        return shutdownCloseCode;
     }
 
     public Duration connectTimeout() {
@@ -366,7 +416,9 @@ public final class BridgeConfig {
     @Override
     public String toString() {
         return "BridgeConfig[proxyTo=" + backends.members() + ", allowPlainWs=" + allowPlainWs + ", allowedOrigins="
-                + (anyOrigin ? "*" : allowedOrigins) + ", maxMessageSize=" + maxMessageSize + ", connectTimeout="
+                + (anyOrigin ? "*" : allowedOrigins) + ", maxMessageSize=" + maxMessageSize + ", maxClientMessageSize=" + maxClientMessageSize
+                + ", maxBackendMessageSize=" + maxBackendMessageSize + ", maxClientMessageRate=" + maxClientMessageRate
+                + ", maxSessionLifetime=" + maxSessionLifetime + ", shutdownCloseCode=" + shutdownCloseCode + ", connectTimeout="
                 + connectTimeout + ", upgradeTimeout=" + upgradeTimeout + ", idleTimeout=" + idleTimeout
                 + ", closeTimeout=" + closeTimeout + ", drainTimeout=" + drainTimeout + ", maxSessions=" + maxSessions + ", minFreeHeap="
                 + minFreeHeap + ", maxPendingHandshakes=" + maxPendingHandshakes + ", maxQueuedHandshakes="
@@ -485,6 +537,15 @@ public final class BridgeConfig {
                 }
             }
             throw bad(name, v, "a whole number greater than zero");
+        }
+
+        /** A close code sent on shutdown: 1001 or 1012. */
+        int closeCode(String name) {
+            String v = raw(name);
+            if ("1001".equals(v) || "1012".equals(v)) {
+                return Integer.parseInt(v);
+            }
+            throw bad(name, v, "1001 (going away) or 1012 (service restart)");
         }
 
         /** A whole number, zero allowed. */

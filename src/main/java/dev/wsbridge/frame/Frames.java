@@ -24,6 +24,7 @@ public final class Frames {
     public static final int NO_CODE = 1005;
     public static final int NO_CLOSE = 1006;
     public static final int BAD_DATA = 1007;
+    public static final int POLICY_VIOLATION = 1008;
     public static final int MESSAGE_TOO_BIG = 1009;
     public static final int BAD_GATEWAY = 1014;
 

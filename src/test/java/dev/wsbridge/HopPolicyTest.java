@@ -1,0 +1,100 @@
+package dev.wsbridge;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.wsbridge.support.LogCapture;
+import dev.wsbridge.support.Peer;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Per-hop policy a tunnel cannot apply: a session's longest life, the close code of a shutdown, the largest
+ * message in each direction and a client's message rate, each with the close codes on both legs.
+ */
+class HopPolicyTest extends ContainerSuite {
+
+    @Test
+    void sessionLifetimeEndsTheSessionWith1001BothWays() throws Exception {
+        try (LogCapture access = new LogCapture("dev.wsbridge.access")) {
+            start(Map.of("maxSessionLifetime", "1s"));
+            Peer c = client.connect(container.wss("/wsapp/life"));
+            Peer b = backend.session();
+            c.send("still here");
+            assertEquals("still here", c.nextText());
+            assertEquals(new Peer.Closed(1001, "Session lifetime reached"), c.closed());
+            assertEquals(new Peer.Closed(1001, "Session lifetime reached"), b.closed());
+            dev.wsbridge.support.Await.until("the access-log line", 10, () -> !access.lines().isEmpty());
+            assertTrue(access.lines().get(0).contains("ended_by=limit"), access.lines().toString());
+            assertTrue(access.lines().get(0).contains("reason=\"session lifetime\""), access.lines().toString());
+        }
+    }
+
+    @Test
+    void shutdownCanSay1012ServiceRestart() throws Exception {
+        start(Map.of("shutdownCloseCode", "1012"));
+        Peer c = client.connect(container.wss("/wsapp/restart"));
+        Peer b = backend.session();
+        container.undeploy();
+        assertEquals(new Peer.Closed(1012, "Server restarting"), c.closed());
+        assertEquals(new Peer.Closed(1012, "Server restarting"), b.closed());
+    }
+
+    @Test
+    void clientMessageLimitLeavesTheBackendsAlone() throws Exception {
+        start(Map.of("maxClientMessageSize", "1KiB"));
+        Peer c = client.connect(container.wss("/wsapp/sizes"));
+        Peer b = backend.session();
+        b.send(new byte[4096]);
+        assertEquals(4096, c.nextBinary().length, "a backend message over the client limit passes");
+        c.send(new byte[1024]);
+        assertEquals(1024, b.nextBinary().length, "a client message at the limit passes");
+        c.session().sendBinary(java.nio.ByteBuffer.wrap(new byte[1025]), org.eclipse.jetty.websocket.api.Callback.NOOP);
+        assertEquals(1009, c.closed().code());
+        assertEquals(1001, b.closed().code());
+    }
+
+    @Test
+    void backendMessageLimitIs1014ToTheClientAnd1009ToTheBackend() throws Exception {
+        start(Map.of("maxBackendMessageSize", "1KiB"));
+        Peer c = client.connect(container.wss("/wsapp/sizes"));
+        Peer b = backend.session();
+        c.send(new byte[4096]);
+        assertEquals(4096, b.nextBinary().length, "a client message over the backend limit passes");
+        // Not awaited: the bridge may close the session before the send is reported done.
+        b.session().sendBinary(java.nio.ByteBuffer.wrap(new byte[1025]), org.eclipse.jetty.websocket.api.Callback.NOOP);
+        assertEquals(1014, c.closed().code());
+        assertEquals(1009, b.closed().code());
+    }
+
+    @Test
+    void clientOverItsMessageRateGets1008AndTheBackend1001() throws Exception {
+        start(Map.of("maxClientMessageRate", "5"));
+        backend.echo(false);
+        Peer c = client.connect(container.wss("/wsapp/rate"));
+        Peer b = backend.session();
+        for (int i = 0; i < 50; i++) {
+            try {
+                c.send("m" + i);
+            } catch (AssertionError closedUnderIt) {
+                // The bridge closed the session as the limit was crossed.
+                break;
+            }
+        }
+        Peer.Closed closed = c.closed();
+        assertEquals(1008, closed.code(), closed.toString());
+        assertEquals(1001, b.closed().code());
+        int received = b.pending().size();
+        assertTrue(received >= 5 && received < 50, received + " messages reached the backend");
+        for (int i = 0; i < received; i++) {
+            assertEquals("m" + i, b.nextText());
+        }
+    }
+
+    @Test
+    void badShutdownCloseCodeStopsTheDeployment() throws Exception {
+        start(Map.of("shutdownCloseCode", "1000"));
+        assertFalse(container.deployed());
+    }
+}
