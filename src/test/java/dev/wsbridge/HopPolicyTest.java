@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wsbridge.support.LogCapture;
 import dev.wsbridge.support.Peer;
+import dev.wsbridge.support.RawClient;
+import dev.wsbridge.support.RawFrameBackend;
+import dev.wsbridge.support.RawFrames;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -90,6 +93,63 @@ class HopPolicyTest extends ContainerSuite {
         for (int i = 0; i < received; i++) {
             assertEquals("m" + i, b.nextText());
         }
+    }
+
+    @Test
+    void clientThatStopsAnsweringPingsIsNoticedAndTheBackendGets1001() throws Exception {
+        try (LogCapture access = new LogCapture("dev.wsbridge.access")) {
+            start(Map.of("clientPingInterval", "300ms", "clientPingTimeout", "500ms"));
+            // A raw client that reads nothing, so answers no ping, and keeps its TCP connection open.
+            try (RawClient.Upgraded c = RawClient.upgradeTls(container.tlsPort(), RawClient.upgrade("/wsapp/mute", "localhost"))) {
+                Peer b = backend.session();
+                assertEquals(1001, b.closedWithin(10).code());
+                dev.wsbridge.support.Await.until("the access-log line", 10, () -> !access.lines().isEmpty());
+                assertTrue(access.lines().get(0).contains("ended_by=client"), access.lines().toString());
+                assertTrue(access.lines().get(0).contains("client did not answer a ping within 500 ms"), access.lines().toString());
+            }
+        }
+    }
+
+    @Test
+    void clientThatAnswersPingsStaysAndPingsDoNotHoldOffTheIdleTimeout() throws Exception {
+        start(Map.of("clientPingInterval", "200ms", "clientPingTimeout", "400ms", "idleTimeout", "2s"));
+        try (RawClient.Upgraded c = RawClient.upgradeTls(container.tlsPort(), RawClient.upgrade("/wsapp/alive", "localhost"))) {
+            Peer b = backend.session();
+            int pings = 0;
+            RawFrames.Frame f;
+            // Answer every ping until the session idles out: pings and pongs are not traffic to the idle timeout.
+            while ((f = c.read()).opcode() == RawFrames.PING) {
+                pings++;
+                c.send(RawFrames.PONG, true, 0, f.payload(), true);
+            }
+            assertEquals(RawFrames.CLOSE, f.opcode());
+            assertEquals(1001, f.closeCode());
+            assertTrue(pings >= 3, pings + " pings before the idle timeout");
+            assertEquals(1001, b.closed().code());
+        }
+    }
+
+    @Test
+    void backendThatStopsAnsweringPingsIsNoticedAndTheClientGets1014() throws Exception {
+        try (RawFrameBackend raw = new RawFrameBackend()) {
+            start(Map.of("proxyTo", raw.uri().toString(), "backendPingInterval", "300ms", "backendPingTimeout", "500ms",
+                    "clientPingInterval", "0"));
+            Peer c = client.connect(container.wss("/wsapp/deaf"));
+            raw.connection();
+            Peer.Closed closed = c.closedWithin(10);
+            assertEquals(new Peer.Closed(1014, "Backend stopped answering pings"), closed);
+        }
+    }
+
+    @Test
+    void backendThatAnswersPingsStays() throws Exception {
+        start(Map.of("backendPingInterval", "200ms", "backendPingTimeout", "400ms"));
+        Peer c = client.connect(container.wss("/wsapp/steady"));
+        backend.session();
+        Thread.sleep(1500);
+        c.send("after pings");
+        assertEquals("after pings", c.nextText());
+        assertFalse(c.isClosed());
     }
 
     @Test

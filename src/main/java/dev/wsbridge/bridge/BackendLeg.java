@@ -30,6 +30,11 @@ public final class BackendLeg implements FrameHandler, Leg {
     private boolean text;
     /** When the frame in flight was handed to the client leg. */
     private volatile long sentAt;
+    /** When the last frame (a pong included) came from the backend: what keep-alive pings count. */
+    private volatile long lastRead = System.nanoTime();
+    /** When the last keep-alive ping was written; 0 before the first. */
+    private volatile long pingWrittenAt;
+    private static final byte[] KEEP_ALIVE = {'w', 's', 'b'};
     /** The frame being written to the client: one at a time, so one reusable completion serves them all. */
     private volatile Callback inFlight;
     private final Callback written = new Callback() {
@@ -91,6 +96,8 @@ public final class BackendLeg implements FrameHandler, Leg {
 
     @Override
     public void onFrame(Frame frame, Callback callback) {
+        long now = System.nanoTime();
+        lastRead = now;
         if (LOG.isTraceEnabled() && frame.isControlFrame()) {
             LOG.trace("[{}] backend->bridge frame opcode {} length {} fin {}", relay.id(), frame.getOpCode(),
                     frame.getPayloadLength(), frame.isFin());
@@ -102,7 +109,7 @@ public final class BackendLeg implements FrameHandler, Leg {
                 }
                 ByteBuffer payload = frame.hasPayload() ? frame.getPayload() : BufferUtil.EMPTY_BUFFER;
                 inFlight = callback;
-                sentAt = System.nanoTime();
+                sentAt = now;
                 toClient.forward(text, payload, frame.isFin(), burstEnds, written);
             }
             case OpCode.PING -> core.sendFrame(new Frame(OpCode.PONG, true, BufferUtil.copy(frame.getPayload())),
@@ -138,6 +145,23 @@ public final class BackendLeg implements FrameHandler, Leg {
     public void onClosed(CloseStatus closeStatus, Callback callback) {
         callback.succeeded();
         relay.backendClosed(closeStatus.getCode(), closeStatus.getReason());
+    }
+
+    long lastRead() {
+        return lastRead;
+    }
+
+    long pingWrittenAt() {
+        return pingWrittenAt;
+    }
+
+    /** Sends a keep-alive ping; {@link #pingWrittenAt()} tells when it was written. */
+    void ping() {
+        CoreSession session = core;
+        if (session != null && session.isOutputOpen()) {
+            session.sendFrame(new Frame(OpCode.PING, true, ByteBuffer.wrap(KEEP_ALIVE.clone())),
+                    Callback.from(() -> pingWrittenAt = System.nanoTime(), x -> { }), false);
+        }
     }
 
     // ---- frames to the backend ----

@@ -47,6 +47,8 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
 
     /** Bytes read at once from the client. */
     private static final int READ_BUFFER = 16 * 1024;
+    /** The payload of keep-alive pings. */
+    private static final byte[] KEEP_ALIVE = {'w', 's', 'b'};
     /** Payloads up to this size are written together with their header, in one call. */
     private static final int SMALL = 512;
 
@@ -56,7 +58,14 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
     private ServletInputStream in;
     private ServletOutputStream out;
     private volatile boolean opened;
+    /** When the client last sent data, a ping or a close, or was written data: what the idle timeout counts. */
     private volatile long lastActivity = System.nanoTime();
+    /** When anything (a pong included) was last read from the client: what keep-alive pings count. */
+    private volatile long lastRead = System.nanoTime();
+    /** When the last keep-alive ping went out; 0 before the first. */
+    private volatile long pingWrittenAt;
+    /** Whether the burst being parsed held a data frame, a ping or a close. */
+    private boolean burstTraffic;
 
     // ---- reading: one reader at a time, the container's or whichever completes the last backend write ----
     private final FrameParser parser = new FrameParser();
@@ -103,6 +112,8 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
     private Callback waiting;
     /** A data frame that arrived while the connection was not ready. */
     private Pending stash;
+    /** A keep-alive ping asked for while the connection was not ready. */
+    private boolean pingOwed;
     /** The latest ping's payload, when its pong could not be written at once. */
     private byte[] pong;
     /** A close frame's payload, owed until written. */
@@ -169,6 +180,14 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
 
     long lastActivity() {
         return lastActivity;
+    }
+
+    long lastRead() {
+        return lastRead;
+    }
+
+    long pingWrittenAt() {
+        return pingWrittenAt;
     }
 
     // ---- the container's side ----
@@ -293,11 +312,16 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
             if (n == 0) {
                 continue;
             }
-            lastActivity = System.nanoTime();
+            long now = System.nanoTime();
+            lastRead = now;
+            burstTraffic = false;
             pending.set(1);
             try {
                 if (!parser.parse(bytes, offset, n, this)) {
                     readStopped = true;
+                }
+                if (burstTraffic) {
+                    lastActivity = now;
                 }
                 sendDeferred(false);
             } catch (ProtocolException e) {
@@ -323,6 +347,7 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
 
     @Override
     public boolean data(boolean text, ByteBuffer piece, boolean messageEnd) {
+        burstTraffic = true;
         sendDeferred(true);
         deferred = true;
         deferredText = text;
@@ -349,12 +374,14 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
         }
         switch (opcode) {
             case Frames.PING -> {
+                burstTraffic = true;
                 byte[] copy = new byte[payload.remaining()];
                 payload.get(copy);
                 answerPing(copy);
                 return true;
             }
             case Frames.CLOSE -> {
+                burstTraffic = true;
                 Frames.Close close = Frames.readClose(payload);
                 sendDeferred(false);
                 boolean closeNow;
@@ -450,6 +477,11 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
                     writeControl(Frames.PONG, pong);
                     pong = null;
                 }
+                if (writable && pingOwed && closeFrame == null && !closeWritten) {
+                    writeControl(Frames.PING, KEEP_ALIVE);
+                    pingOwed = false;
+                    pingWrittenAt = System.nanoTime();
+                }
                 if (writable && stash != null) {
                     Pending p = stash;
                     stash = null;
@@ -494,6 +526,35 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
         }
         if (closeNow) {
             closeConnection();
+        }
+    }
+
+    /**
+     * Sends a keep-alive ping, now or, when the connection is not ready, as soon as it is; its time is
+     * {@link #pingWrittenAt()}. A ping already owed is not doubled.
+     */
+    void ping() {
+        Throwable failure = null;
+        synchronized (outLock) {
+            if (closeFrame != null || closeWritten || connectionClosed || pingOwed) {
+                return;
+            }
+            if (!writable) {
+                pingOwed = true;
+                return;
+            }
+            try {
+                writeControl(Frames.PING, KEEP_ALIVE);
+                pingWrittenAt = System.nanoTime();
+                if (writable) {
+                    flush();
+                }
+            } catch (IOException | RuntimeException e) {
+                failure = e;
+            }
+        }
+        if (failure != null) {
+            failed(failure, null);
         }
     }
 

@@ -67,6 +67,7 @@ public final class Relay implements Bridged {
     private Scheduler.Task closeTimer;
     private Scheduler.Task idleTimer;
     private Scheduler.Task lifetimeTimer;
+    private Scheduler.Task keepAliveTimer;
     private String endCause;
     private Throwable backendFailure;
 
@@ -139,6 +140,7 @@ public final class Relay implements Bridged {
         LOG.debug("[{}] open {} <-> {}", id, leg, backendLeg);
         scheduleIdleCheck(config.idleTimeout().toMillis());
         scheduleLifetimeEnd();
+        scheduleKeepAlive();
         if (pending != null) {
             closeClient(leg, pending);
         }
@@ -336,6 +338,77 @@ public final class Relay implements Bridged {
         end(new Close(Frames.GOING_AWAY, "Idle timeout"), new Close(Frames.GOING_AWAY, "Idle timeout"), Ending.IDLE, "client idle");
     }
 
+    // ---- keep-alive pings, per hop ----
+
+    /** How often the legs' pings are looked at: half the shortest ping setting in use, at least 100 ms. */
+    private long keepAliveTick() {
+        long tick = Long.MAX_VALUE;
+        if (!config.clientPingInterval().isZero()) {
+            tick = Math.min(tick, Math.min(config.clientPingInterval().toMillis(), config.clientPingTimeout().toMillis()));
+        }
+        if (!config.backendPingInterval().isZero()) {
+            tick = Math.min(tick, Math.min(config.backendPingInterval().toMillis(), config.backendPingTimeout().toMillis()));
+        }
+        return tick == Long.MAX_VALUE ? 0 : Math.max(100, tick / 2);
+    }
+
+    private void scheduleKeepAlive() {
+        long tick = keepAliveTick();
+        if (tick == 0) {
+            return;
+        }
+        synchronized (lock) {
+            if (state != State.OPEN) {
+                return;
+            }
+            keepAliveTimer = scheduler.schedule(this::keepAlive, tick, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * Pings a leg that has sent nothing for its ping interval; ends the session when a leg has sent nothing
+     * (not even a pong) for its ping timeout after a ping: a peer that vanished without a FIN is noticed
+     * within interval + timeout (+ a tick).
+     */
+    private void keepAlive() {
+        ClientLeg client;
+        synchronized (lock) {
+            client = clientLeg;
+        }
+        long now = System.nanoTime();
+        if (!config.clientPingInterval().isZero() && client != null) {
+            if (dead(now, client.pingWrittenAt(), client.lastRead(), config.clientPingTimeout().toNanos())) {
+                end(new Close(ABORT, ""), new Close(Frames.GOING_AWAY, "Client stopped answering pings"), Ending.CLIENT,
+                        "client did not answer a ping within " + config.clientPingTimeout().toMillis() + " ms");
+                return;
+            }
+            if (due(now, client.pingWrittenAt(), client.lastRead(), config.clientPingInterval().toNanos())) {
+                client.ping();
+            }
+        }
+        if (!config.backendPingInterval().isZero()) {
+            if (dead(now, backendLeg.pingWrittenAt(), backendLeg.lastRead(), config.backendPingTimeout().toNanos())) {
+                end(new Close(Frames.BAD_GATEWAY, "Backend stopped answering pings"), new Close(ABORT, ""), Ending.BACKEND,
+                        "backend did not answer a ping within " + config.backendPingTimeout().toMillis() + " ms");
+                return;
+            }
+            if (due(now, backendLeg.pingWrittenAt(), backendLeg.lastRead(), config.backendPingInterval().toNanos())) {
+                backendLeg.ping();
+            }
+        }
+        scheduleKeepAlive();
+    }
+
+    /** A ping went out and nothing has come since, for {@code timeout}. */
+    private static boolean dead(long now, long pinged, long lastRead, long timeout) {
+        return pinged != 0 && lastRead - pinged < 0 && now - pinged >= timeout;
+    }
+
+    /** No ping is waiting for an answer, and the leg has been quiet for {@code interval}. */
+    private static boolean due(long now, long pinged, long lastRead, long interval) {
+        return (pinged == 0 || lastRead - pinged >= 0) && now - lastRead >= interval;
+    }
+
     // ---- lifetime ----
 
     private void scheduleLifetimeEnd() {
@@ -386,6 +459,7 @@ public final class Relay implements Bridged {
         boolean closeBackend;
         Scheduler.Task idle;
         Scheduler.Task lifetime;
+        Scheduler.Task keepAlive;
         synchronized (lock) {
             if (state == State.CLOSING || state == State.CLOSED) {
                 return;
@@ -407,6 +481,7 @@ public final class Relay implements Bridged {
             }
             idle = idleTimer;
             lifetime = lifetimeTimer;
+            keepAlive = keepAliveTimer;
             closeTimer = scheduler.schedule(this::closeTimedOut, config.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
         }
         if (idle != null) {
@@ -414,6 +489,9 @@ public final class Relay implements Bridged {
         }
         if (lifetime != null) {
             lifetime.cancel();
+        }
+        if (keepAlive != null) {
+            keepAlive.cancel();
         }
         LOG.debug("[{}] ending ({}): client <- {}, backend <- {}", id, endCause, toClientClose, toBackendClose);
         if (closeBackend) {

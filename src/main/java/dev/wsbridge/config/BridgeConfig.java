@@ -47,6 +47,14 @@ public final class BridgeConfig {
     public static final String UPGRADE_TIMEOUT = "upgradeTimeout";
     /** A session with no traffic on a leg for this long is closed with 1001 on both legs. Default 1h. */
     public static final String IDLE_TIMEOUT = "idleTimeout";
+    /** A client quiet this long is sent a ping ({@code 0}: no pings), so idle timers on the way see traffic. Default 30s. */
+    public static final String CLIENT_PING_INTERVAL = "clientPingInterval";
+    /** A client that sends nothing for this long after a ping is taken for dead: 1001 to the backend. Default 15s. */
+    public static final String CLIENT_PING_TIMEOUT = "clientPingTimeout";
+    /** A backend quiet this long is sent a ping ({@code 0}: no pings). Default 0. */
+    public static final String BACKEND_PING_INTERVAL = "backendPingInterval";
+    /** A backend that sends nothing for this long after a ping is taken for dead: 1014 to the client. Default 15s. */
+    public static final String BACKEND_PING_TIMEOUT = "backendPingTimeout";
     /** Time a leg gets to answer a close before its connection is dropped. Default 5s. */
     public static final String CLOSE_TIMEOUT = "closeTimeout";
     /**
@@ -162,6 +170,10 @@ public final class BridgeConfig {
         d.put(CONNECT_TIMEOUT, "5s");
         d.put(UPGRADE_TIMEOUT, "15s");
         d.put(IDLE_TIMEOUT, "1h");
+        d.put(CLIENT_PING_INTERVAL, "30s");
+        d.put(CLIENT_PING_TIMEOUT, "15s");
+        d.put(BACKEND_PING_INTERVAL, "0");
+        d.put(BACKEND_PING_TIMEOUT, "15s");
         d.put(CLOSE_TIMEOUT, "5s");
         d.put(DRAIN_TIMEOUT, "2s");
         d.put(MAX_SESSIONS, "10000");
@@ -221,6 +233,10 @@ public final class BridgeConfig {
     private final Duration upgradeTimeout;
     private final Duration idleTimeout;
     private final Duration closeTimeout;
+    private final Duration clientPingInterval;
+    private final Duration clientPingTimeout;
+    private final Duration backendPingInterval;
+    private final Duration backendPingTimeout;
     private final Duration drainTimeout;
     private final int maxSessions;
     private final HeapReserve minFreeHeap;
@@ -252,6 +268,10 @@ public final class BridgeConfig {
         upgradeTimeout = p.duration(UPGRADE_TIMEOUT);
         idleTimeout = p.duration(IDLE_TIMEOUT);
         closeTimeout = p.duration(CLOSE_TIMEOUT);
+        clientPingInterval = durationOrNone(p, CLIENT_PING_INTERVAL);
+        clientPingTimeout = p.duration(CLIENT_PING_TIMEOUT);
+        backendPingInterval = durationOrNone(p, BACKEND_PING_INTERVAL);
+        backendPingTimeout = p.duration(BACKEND_PING_TIMEOUT);
         drainTimeout = p.duration(DRAIN_TIMEOUT);
         maxSessions = p.positiveInt(MAX_SESSIONS);
         minFreeHeap = p.heapReserve(MIN_FREE_HEAP);
@@ -358,6 +378,24 @@ public final class BridgeConfig {
         return closeTimeout;
     }
 
+    /** Quiet time before a keep-alive ping to the client; {@link Duration#ZERO} for none. */
+    public Duration clientPingInterval() {
+        return clientPingInterval;
+    }
+
+    public Duration clientPingTimeout() {
+        return clientPingTimeout;
+    }
+
+    /** Quiet time before a keep-alive ping to the backend; {@link Duration#ZERO} for none. */
+    public Duration backendPingInterval() {
+        return backendPingInterval;
+    }
+
+    public Duration backendPingTimeout() {
+        return backendPingTimeout;
+    }
+
     public Duration drainTimeout() {
         return drainTimeout;
     }
@@ -420,7 +458,8 @@ public final class BridgeConfig {
                 + ", maxBackendMessageSize=" + maxBackendMessageSize + ", maxClientMessageRate=" + maxClientMessageRate
                 + ", maxSessionLifetime=" + maxSessionLifetime + ", shutdownCloseCode=" + shutdownCloseCode + ", connectTimeout="
                 + connectTimeout + ", upgradeTimeout=" + upgradeTimeout + ", idleTimeout=" + idleTimeout
-                + ", closeTimeout=" + closeTimeout + ", drainTimeout=" + drainTimeout + ", maxSessions=" + maxSessions + ", minFreeHeap="
+                + ", closeTimeout=" + closeTimeout + ", clientPing=" + clientPingInterval + "/" + clientPingTimeout
+                + ", backendPing=" + backendPingInterval + "/" + backendPingTimeout + ", drainTimeout=" + drainTimeout + ", maxSessions=" + maxSessions + ", minFreeHeap="
                 + minFreeHeap + ", maxPendingHandshakes=" + maxPendingHandshakes + ", maxQueuedHandshakes="
                 + maxQueuedHandshakes + ", handshakeQueueTimeout=" + handshakeQueueTimeout + ", backendBatching="
                 + backendBatching + ", " + backends + ", accessLog=" + accessLog + ", accessLogQuery=" + accessLogQuery
