@@ -240,6 +240,15 @@ class ObservabilityTest extends ContainerSuite {
         assertEquals("-", line.get("ended_by"));
         assertFalse(line.get("reason").equals("-"));
 
+        // 400: a malformed upgrade; 426: a version the bridge does not speak.
+        String upgrade = dev.wsbridge.support.RawClient.upgrade("/wsapp/bad", "localhost:" + container.tlsPort());
+        assertEquals(400, dev.wsbridge.support.RawClient.tls(container.tlsPort(),
+                upgrade.replace("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "")).status());
+        assertEquals("400", awaitLine().get("status"));
+        assertEquals(426, dev.wsbridge.support.RawClient.tls(container.tlsPort(),
+                upgrade.replace("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 8")).status());
+        assertEquals("426", awaitLine().get("status"));
+
         // 4xx from the backend passes through, with the backend named.
         backend.refuse(401, Map.of("WWW-Authenticate", "Bearer"));
         assertEquals(401, client.status(container.wss("/wsapp/auth"), Map.of()));
@@ -266,7 +275,7 @@ class ObservabilityTest extends ContainerSuite {
         held.close(1000, "");
 
         String m = scrape("/wsbridge/metrics");
-        for (String status : List.of("403", "401", "502", "503")) {
+        for (String status : List.of("400", "426", "403", "401", "502", "503")) {
             assertEquals(1, value(m, "wsbridge_handshakes_total", "status", status), status);
         }
     }
