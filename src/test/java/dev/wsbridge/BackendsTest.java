@@ -65,7 +65,7 @@ class BackendsTest extends ContainerSuite {
         return b;
     }
 
-    private static String list(Object... backends) {
+    static String list(Object... backends) {
         return Arrays.stream(backends).map(Object::toString).collect(Collectors.joining(", "));
     }
 
@@ -73,7 +73,7 @@ class BackendsTest extends ContainerSuite {
         return RawClient.tls(container.tlsPort(), RawClient.upgrade(path, "localhost:" + container.tlsPort(), extra));
     }
 
-    private static BackendMXBean jmx(URI backend) throws Exception {
+    static BackendMXBean jmx(URI backend) throws Exception {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         Set<ObjectName> names = server.queryNames(new ObjectName("dev.wsbridge:type=Backend,route=\"wsapp\",backend="
                 + ObjectName.quote(backend.toString()) + ",*"), null);

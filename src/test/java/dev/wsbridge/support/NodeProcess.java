@@ -85,6 +85,11 @@ public final class NodeProcess implements AutoCloseable {
         throw new AssertionError("no line [" + prefix + "...] from node within 20 s; it printed " + lines);
     }
 
+    /** Every line the process printed so far. */
+    public List<String> lines() {
+        return List.copyOf(lines);
+    }
+
     /** The port a server printed as {@code PORT <n>}. */
     public int port() {
         return lines.stream().filter(l -> l.startsWith("PORT ")).map(l -> Integer.parseInt(l.substring(5).trim()))
@@ -100,6 +105,11 @@ public final class NodeProcess implements AutoCloseable {
             Files.writeString(file, pem.substring(0, pem.indexOf(end) + end.length()), StandardCharsets.US_ASCII);
         }
         return file;
+    }
+
+    /** Kills the process at once (SIGKILL), as a host dies: the kernel closes every connection it had. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
     }
 
     @Override

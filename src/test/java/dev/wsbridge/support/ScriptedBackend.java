@@ -218,7 +218,10 @@ public final class ScriptedBackend implements AutoCloseable {
         return poll(serverNames, "TLS handshake");
     }
 
-    /** Stops accepting connections (they are refused) while open sessions go on. */
+    /**
+     * Stops accepting connections (they are refused). Jetty drops the connector's open connections with it, so
+     * open sessions end too (the other side sees 1006), as when a backend process restarts.
+     */
     public void stopListening() throws Exception {
         int port = connector.getLocalPort();
         connector.stop();

@@ -20,8 +20,13 @@ public final class TestClient implements AutoCloseable {
     private final WebSocketClient client;
 
     public TestClient() throws Exception {
+        this(TestTls.clientTls());
+    }
+
+    /** A client with TLS settings of its own, such as a protocol restriction. */
+    public TestClient(org.eclipse.jetty.util.ssl.SslContextFactory.Client tls) throws Exception {
         ClientConnector connector = new ClientConnector();
-        connector.setSslContextFactory(TestTls.clientTls());
+        connector.setSslContextFactory(tls);
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("test-client");
         HttpClient http = new HttpClient(new org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP(connector));
@@ -48,6 +53,30 @@ public final class TestClient implements AutoCloseable {
         return peer;
     }
 
+    /**
+     * Starts connecting a new recording peer and returns at once: the future completes with the peer once it is
+     * open, or fails with the upgrade's failure ({@link #status(Throwable)} reads its HTTP status). For many
+     * handshakes in flight at once.
+     */
+    public CompletableFuture<Peer> open(URI uri, Map<String, String> headers) {
+        Peer peer = new Peer();
+        try {
+            return client.connect(peer, request(uri, headers)).thenApply(s -> peer);
+        } catch (java.io.IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** The HTTP status of a refused upgrade that {@code failure} (or one of its causes) reports; 0 if none. */
+    public static int status(Throwable failure) {
+        for (Throwable c = failure; c != null; c = c.getCause()) {
+            if (c instanceof UpgradeException u && u.getResponseStatusCode() > 0) {
+                return u.getResponseStatusCode();
+            }
+        }
+        return 0;
+    }
+
     /** The HTTP status a refused upgrade got (or 101 when it succeeded, the session then closed). */
     public int status(URI uri, Map<String, String> headers, String... subprotocols) throws Exception {
         CompletableFuture<Session> f = client.connect(new Peer(), request(uri, headers, subprotocols));
@@ -56,10 +85,9 @@ public final class TestClient implements AutoCloseable {
             s.close();
             return 101;
         } catch (ExecutionException e) {
-            for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
-                if (c instanceof UpgradeException u && u.getResponseStatusCode() > 0) {
-                    return u.getResponseStatusCode();
-                }
+            int status = status(e.getCause());
+            if (status > 0) {
+                return status;
             }
             throw e;
         }
