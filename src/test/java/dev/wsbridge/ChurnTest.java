@@ -43,7 +43,8 @@ class ChurnTest extends ContainerSuite {
     private static final int SESSIONS = Integer.getInteger("wsbridge.churn.sessions", 50);
     /** The route's {@code maxSessions}: room for the churn, and every slot must be free again at the end. */
     private static final int SLOTS = 64;
-    private static final int DEFAULT_SECONDS = 25;
+    /** Seconds of churn per container in the build; {@code -Dwsbridge.churn.seconds=N} runs longer. */
+    private static final int DEFAULT_SECONDS = 15;
     /**
      * The route's {@code closeTimeout}: far longer than a close handshake takes even on a loaded machine, so
      * that a leg dropped because its close was not answered in time cannot pass for a fault of the relay.

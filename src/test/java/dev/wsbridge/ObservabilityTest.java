@@ -335,14 +335,22 @@ class ObservabilityTest extends ContainerSuite {
         backend.session();
         c.send("hello");
         assertEquals("hello", c.nextText());
+        c.send("x".repeat(300));
+        assertEquals(300, c.nextText().length());
         Object parsed = new JSON().fromJSON(scrape("/wsbridge/status?format=json"));
         Map<?, ?> route = (Map<?, ?>) ((Object[]) ((Map<?, ?>) parsed).get("routes"))[0];
         assertEquals("wsapp", route.get("route"));
         assertEquals(1L, ((Number) route.get("sessionsOpen")).longValue());
         Map<?, ?> session = (Map<?, ?>) ((Object[]) route.get("liveSessions"))[0];
         assertEquals("/wsapp/live", session.get("path"));
-        assertEquals(1L, ((Number) session.get("c2bMessages")).longValue());
-        assertEquals(5L, ((Number) session.get("b2cBytes")).longValue());
+        assertEquals(2L, ((Number) session.get("c2bMessages")).longValue());
+        assertEquals(305L, ((Number) session.get("b2cBytes")).longValue());
+        // Each size bucket counts its own messages: 5 bytes in "64", 300 in "1024", none between.
+        Map<?, ?> sizes = (Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) route.get("messageSizes")).get("client_to_backend")).get("buckets");
+        assertEquals(1L, ((Number) sizes.get("64")).longValue(), sizes.toString());
+        assertEquals(0L, ((Number) sizes.get("256")).longValue(), sizes.toString());
+        assertEquals(1L, ((Number) sizes.get("1024")).longValue(), sizes.toString());
+        assertEquals(0L, ((Number) sizes.get("4096")).longValue(), sizes.toString());
         String html = scrape("/wsbridge/status");
         assertTrue(html.contains("/wsapp/live"), html);
         c.close(1000, "");

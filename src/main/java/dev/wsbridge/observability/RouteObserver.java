@@ -214,12 +214,10 @@ public final class RouteObserver implements RouteMXBean {
         for (HistogramSnapshot.HistogramDataPointSnapshot h : metrics.messageSize.collect().getDataPoints()) {
             if (name.equals(h.getLabels().get("route"))) {
                 Map<String, Object> buckets = new LinkedHashMap<>();
-                long below = 0;
                 for (ClassicHistogramBucket b : h.getClassicBuckets()) {
-                    // Prometheus buckets are cumulative; the page shows each bucket's own count.
+                    // Each bucket's own count: the client's snapshot holds them so (the text format sums them up).
                     buckets.put(Double.isInfinite(b.getUpperBound()) ? "+Inf" : Long.toString((long) b.getUpperBound()),
-                            b.getCount() - below);
-                    below = b.getCount();
+                            b.getCount());
                 }
                 sizes.put(h.getLabels().get("direction"), Map.of("count", h.getCount(), "sum", (long) h.getSum(),
                         "buckets", buckets));

@@ -94,8 +94,33 @@ final class StatusPage {
     }
 
     private static void row(StringBuilder b, String heading, Object value) {
-        b.append("<tr><th>").append(escape(heading)).append("</th><td>").append(escape(String.valueOf(value)))
+        b.append("<tr><th>").append(escape(heading)).append("</th><td>").append(escape(words(value)))
                 .append("</td></tr>");
+    }
+
+    /** A figure map as words: {@code 101: 3, 503: 1}; nested, {@code client_to_backend: text 2, binary 1}. */
+    private static String words(Object value) {
+        if (!(value instanceof Map<?, ?> map)) {
+            return String.valueOf(value);
+        }
+        if (map.isEmpty()) {
+            return "none";
+        }
+        StringBuilder b = new StringBuilder();
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            if (b.length() > 0) {
+                b.append(e.getValue() instanceof Map ? "; " : ", ");
+            }
+            if (e.getValue() instanceof Map<?, ?> inner) {
+                b.append(e.getKey()).append(": ");
+                StringBuilder i = new StringBuilder();
+                inner.forEach((k, v) -> i.append(i.length() > 0 ? ", " : "").append(k).append(' ').append(v));
+                b.append(i);
+            } else {
+                b.append(e.getKey()).append(": ").append(e.getValue());
+            }
+        }
+        return b.toString();
     }
 
     static String escape(String s) {
