@@ -153,6 +153,51 @@ class HopPolicyTest extends ContainerSuite {
     }
 
     @Test
+    void pingsAndPongsCrossTheBridgeWhenForwarded() throws Exception {
+        try (RawFrameBackend raw = new RawFrameBackend()) {
+            start(Map.of("proxyTo", raw.uri().toString(), "forwardPings", "true", "clientPingInterval", "0"));
+            try (RawClient.Upgraded c = RawClient.upgradeTls(container.tlsPort(), RawClient.upgrade("/wsapp/pp", "localhost"))) {
+                RawFrameBackend.Connection b = raw.connection();
+                c.send(RawFrames.PING, true, 0, bytes("from the client"), true);
+                assertFrame(b.read(), RawFrames.PING, "from the client");
+                b.send(RawFrames.PONG, true, 0, bytes("from the client"));
+                assertFrame(c.read(), RawFrames.PONG, "from the client");
+                b.send(RawFrames.PING, true, 0, bytes("from the backend"));
+                assertFrame(c.read(), RawFrames.PING, "from the backend");
+                c.send(RawFrames.PONG, true, 0, bytes("from the backend"), true);
+                assertFrame(b.read(), RawFrames.PONG, "from the backend");
+            }
+        }
+    }
+
+    @Test
+    void pingsAreAnsweredPerHopByDefault() throws Exception {
+        try (RawFrameBackend raw = new RawFrameBackend()) {
+            start(Map.of("proxyTo", raw.uri().toString(), "clientPingInterval", "0"));
+            try (RawClient.Upgraded c = RawClient.upgradeTls(container.tlsPort(), RawClient.upgrade("/wsapp/pp", "localhost"))) {
+                RawFrameBackend.Connection b = raw.connection();
+                c.send(RawFrames.PING, true, 0, bytes("to the bridge"), true);
+                assertFrame(c.read(), RawFrames.PONG, "to the bridge");
+                c.send(RawFrames.TEXT, true, 0, bytes("after"), true);
+                assertFrame(b.read(), RawFrames.TEXT, "after");
+                b.send(RawFrames.PING, true, 0, bytes("to the bridge too"));
+                assertFrame(b.read(), RawFrames.PONG, "to the bridge too");
+                b.sendText("then");
+                assertFrame(c.read(), RawFrames.TEXT, "then");
+            }
+        }
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static void assertFrame(RawFrames.Frame f, int opcode, String payload) {
+        assertEquals(opcode, f.opcode(), f.toString());
+        assertEquals(payload, new String(f.payload(), java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
     void badShutdownCloseCodeStopsTheDeployment() throws Exception {
         start(Map.of("shutdownCloseCode", "1000"));
         assertFalse(container.deployed());

@@ -191,20 +191,11 @@ public final class BackendConnector {
     }
 
     /**
-     * A handshake request's tag that wants to hear when the request is queued, before its connection is opened:
-     * the upgrade listeners hear of the request only once a connection is there, so timers started there would
-     * miss a connect that hangs. A listener on the request tells it.
-     */
-    interface Queued {
-        void queued(Request request);
-    }
-
-    /**
      * One connection attempt's timers and answer. Both timeouts are our own cancellable timers, not
      * HttpClient's request timeout: that one stays scheduled for its full length after the handshake and
      * pins the finished session's objects.
      */
-    private static final class Attempt implements JettyUpgradeListener, UpgradeListener, Queued {
+    private static final class Attempt implements JettyUpgradeListener, UpgradeListener {
         private final BackendClient backend;
         private final BridgeConfig config;
         private final AtomicReference<Response> answer = new AtomicReference<>();
@@ -212,6 +203,7 @@ public final class BackendConnector {
         private final AtomicReference<Scheduler.Task> upgradeTimer = new AtomicReference<>();
         private final AtomicBoolean connectTimedOut = new AtomicBoolean();
         private final AtomicBoolean committed = new AtomicBoolean();
+        private final AtomicBoolean timersStarted = new AtomicBoolean();
         /** The upgrade budget left when the attempt starts, in milliseconds (at least 1). */
         private final long budgetMillis;
 
@@ -221,8 +213,11 @@ public final class BackendConnector {
             this.budgetMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
         }
 
-        @Override
-        public void queued(Request request) {
+        /**
+         * The request is queued, before its connection is opened: the upgrade listeners hear of it only once a
+         * connection is there, so timers started only there would miss a connect that hangs.
+         */
+        void queued(Request request) {
             startTimers(request);
         }
 
@@ -233,7 +228,7 @@ public final class BackendConnector {
 
         /** Starts the connect and upgrade timers of {@code request}, once. */
         void startTimers(Request request) {
-            if (connectTimer.get() != null) {
+            if (!timersStarted.compareAndSet(false, true)) {
                 return;
             }
             // Committed: the request head went out, so the TCP connect and any TLS handshake succeeded.

@@ -3,6 +3,7 @@ package dev.wsbridge.bridge;
 import dev.wsbridge.backend.GracefulClose;
 import dev.wsbridge.frame.Frames;
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.CloseStatus;
@@ -34,7 +35,8 @@ public final class BackendLeg implements FrameHandler, Leg {
     private volatile long lastRead = System.nanoTime();
     /** When the last keep-alive ping was written; 0 before the first. */
     private volatile long pingWrittenAt;
-    private static final byte[] KEEP_ALIVE = {'w', 's', 'b'};
+    /** A forwarded ping or pong is being written: the next one is dropped rather than queued without bound. */
+    private final AtomicBoolean controlInFlight = new AtomicBoolean();
     /** The frame being written to the client: one at a time, so one reusable completion serves them all. */
     private volatile Callback inFlight;
     private final Callback written = new Callback() {
@@ -112,14 +114,23 @@ public final class BackendLeg implements FrameHandler, Leg {
                 sentAt = now;
                 toClient.forward(text, payload, frame.isFin(), burstEnds, written);
             }
-            case OpCode.PING -> core.sendFrame(new Frame(OpCode.PONG, true, BufferUtil.copy(frame.getPayload())),
-                    Callback.from(() -> {
-                        callback.succeeded();
-                        core.demand();
-                    }, x -> {
-                        callback.succeeded();
-                        core.demand();
-                    }), false);
+            case OpCode.PING, OpCode.PONG -> {
+                if (relay.forwardsPings()) {
+                    byte[] payload = frame.hasPayload() ? BufferUtil.toArray(frame.getPayload()) : new byte[0];
+                    if (frame.getOpCode() == OpCode.PING) {
+                        relay.backendPing(payload);
+                    } else {
+                        relay.backendPong(payload);
+                    }
+                    callback.succeeded();
+                    core.demand();
+                } else if (frame.getOpCode() == OpCode.PING) {
+                    answerPing(frame, callback);
+                } else {
+                    callback.succeeded();
+                    core.demand();
+                }
+            }
             case OpCode.CLOSE -> {
                 CloseStatus status = CloseStatus.getCloseStatus(frame);
                 relay.backendCloseFrame(status.getCode(), status.getReason(), callback);
@@ -147,6 +158,26 @@ public final class BackendLeg implements FrameHandler, Leg {
         relay.backendClosed(closeStatus.getCode(), closeStatus.getReason());
     }
 
+    /** Answers a ping per hop; the next frame is read once the pong is written. */
+    private void answerPing(Frame frame, Callback callback) {
+        core.sendFrame(new Frame(OpCode.PONG, true, BufferUtil.copy(frame.getPayload())), Callback.from(() -> {
+            callback.succeeded();
+            core.demand();
+        }, x -> {
+            callback.succeeded();
+            core.demand();
+        }), false);
+    }
+
+    /** Forwards a ping or pong from the client; dropped while the last one forwarded is still being written. */
+    void sendControl(byte opcode, byte[] payload) {
+        CoreSession session = core;
+        if (session != null && session.isOutputOpen() && controlInFlight.compareAndSet(false, true)) {
+            session.sendFrame(new Frame(opcode, true, ByteBuffer.wrap(payload)),
+                    Callback.from(() -> controlInFlight.set(false), x -> controlInFlight.set(false)), false);
+        }
+    }
+
     long lastRead() {
         return lastRead;
     }
@@ -159,7 +190,7 @@ public final class BackendLeg implements FrameHandler, Leg {
     void ping() {
         CoreSession session = core;
         if (session != null && session.isOutputOpen()) {
-            session.sendFrame(new Frame(OpCode.PING, true, ByteBuffer.wrap(KEEP_ALIVE.clone())),
+            session.sendFrame(new Frame(OpCode.PING, true, ByteBuffer.wrap(Frames.KEEP_ALIVE.clone())),
                     Callback.from(() -> pingWrittenAt = System.nanoTime(), x -> { }), false);
         }
     }

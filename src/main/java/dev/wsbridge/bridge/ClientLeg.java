@@ -47,8 +47,6 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
 
     /** Bytes read at once from the client. */
     private static final int READ_BUFFER = 16 * 1024;
-    /** The payload of keep-alive pings. */
-    private static final byte[] KEEP_ALIVE = {'w', 's', 'b'};
     /** Payloads up to this size are written together with their header, in one call. */
     private static final int SMALL = 512;
 
@@ -112,8 +110,8 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
     private Callback waiting;
     /** A data frame that arrived while the connection was not ready. */
     private Pending stash;
-    /** A keep-alive ping asked for while the connection was not ready. */
-    private boolean pingOwed;
+    /** The payload of a ping asked for while the connection was not ready (the latest), or null. */
+    private byte[] pingOwed;
     /** The latest ping's payload, when its pong could not be written at once. */
     private byte[] pong;
     /** A close frame's payload, owed until written. */
@@ -377,7 +375,19 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
                 burstTraffic = true;
                 byte[] copy = new byte[payload.remaining()];
                 payload.get(copy);
-                answerPing(copy);
+                if (relay.forwardsPings()) {
+                    relay.clientPing(copy);
+                } else {
+                    answerPing(copy);
+                }
+                return true;
+            }
+            case Frames.PONG -> {
+                if (relay.forwardsPings()) {
+                    byte[] copy = new byte[payload.remaining()];
+                    payload.get(copy);
+                    relay.clientPong(copy);
+                }
                 return true;
             }
             case Frames.CLOSE -> {
@@ -477,9 +487,9 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
                     writeControl(Frames.PONG, pong);
                     pong = null;
                 }
-                if (writable && pingOwed && closeFrame == null && !closeWritten) {
-                    writeControl(Frames.PING, KEEP_ALIVE);
-                    pingOwed = false;
+                if (writable && pingOwed != null && closeFrame == null && !closeWritten) {
+                    writeControl(Frames.PING, pingOwed);
+                    pingOwed = null;
                     pingWrittenAt = System.nanoTime();
                 }
                 if (writable && stash != null) {
@@ -529,25 +539,26 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
         }
     }
 
-    /**
-     * Sends a keep-alive ping, now or, when the connection is not ready, as soon as it is; its time is
-     * {@link #pingWrittenAt()}. A ping already owed is not doubled.
-     */
+    /** Sends a keep-alive ping: {@link #ping(byte[])} with the bridge's own payload. */
     void ping() {
+        ping(Frames.KEEP_ALIVE);
+    }
+
+    /**
+     * Sends a ping, now or, when the connection is not ready, as soon as it is (only the latest waits); its time
+     * is {@link #pingWrittenAt()}.
+     */
+    void ping(byte[] payload) {
         Throwable failure = null;
         synchronized (outLock) {
-            if (closeFrame != null || closeWritten || connectionClosed || pingOwed) {
-                return;
-            }
-            if (!writable) {
-                pingOwed = true;
+            if (closeFrame != null || closeWritten || connectionClosed) {
                 return;
             }
             try {
-                writeControl(Frames.PING, KEEP_ALIVE);
-                pingWrittenAt = System.nanoTime();
-                if (writable) {
-                    flush();
+                if (controlNow(Frames.PING, payload)) {
+                    pingWrittenAt = System.nanoTime();
+                } else {
+                    pingOwed = payload;
                 }
             } catch (IOException | RuntimeException e) {
                 failure = e;
@@ -558,21 +569,33 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
         }
     }
 
+    /** Writes and flushes a control frame if the connection is ready; false when it is not. Under {@code outLock}. */
+    private boolean controlNow(byte opcode, byte[] payload) throws IOException {
+        if (!writable) {
+            return false;
+        }
+        writeControl(opcode, payload);
+        if (writable) {
+            flush();
+        }
+        return true;
+    }
+
+    /** Sends a pong, now or, when the connection is not ready, as soon as it is (only the latest waits). */
+    void pong(byte[] payload) {
+        answerPing(payload);
+    }
+
     private void answerPing(byte[] payload) {
         Throwable failure = null;
         synchronized (outLock) {
             if (closeFrame != null || closeWritten || connectionClosed) {
                 return;
             }
-            if (!writable) {
-                // RFC 6455 §5.5.3: answering only the latest of several pings is allowed.
-                pong = payload;
-                return;
-            }
             try {
-                writeControl(Frames.PONG, payload);
-                if (writable) {
-                    flush();
+                if (!controlNow(Frames.PONG, payload)) {
+                    // RFC 6455 §5.5.3: answering only the latest of several pings is allowed.
+                    pong = payload;
                 }
             } catch (IOException | RuntimeException e) {
                 failure = e;

@@ -8,11 +8,13 @@ import dev.wsbridge.config.BridgeConfig;
 import dev.wsbridge.frame.Frames;
 import dev.wsbridge.observability.Ending;
 import dev.wsbridge.observability.SessionRecord;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.Scheduler;
+import org.eclipse.jetty.websocket.core.OpCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -336,6 +338,40 @@ public final class Relay implements Bridged {
             return;
         }
         end(new Close(Frames.GOING_AWAY, "Idle timeout"), new Close(Frames.GOING_AWAY, "Idle timeout"), Ending.IDLE, "client idle");
+    }
+
+    // ---- pings forwarded end to end (forwardPings) ----
+
+    boolean forwardsPings() {
+        return config.forwardPings();
+    }
+
+    /** The client pinged: the backend answers, not the bridge. */
+    void clientPing(byte[] payload) {
+        backendLeg.sendControl(OpCode.PING, payload);
+    }
+
+    /** The client's pong goes to the backend, unless it answers the bridge's own keep-alive ping. */
+    void clientPong(byte[] payload) {
+        if (!Arrays.equals(payload, Frames.KEEP_ALIVE)) {
+            backendLeg.sendControl(OpCode.PONG, payload);
+        }
+    }
+
+    /** The backend pinged: the client answers, not the bridge. */
+    void backendPing(byte[] payload) {
+        ClientLeg leg = clientLeg;
+        if (leg != null && leg.opened()) {
+            leg.ping(payload);
+        }
+    }
+
+    /** The backend's pong goes to the client, unless it answers the bridge's own keep-alive ping. */
+    void backendPong(byte[] payload) {
+        ClientLeg leg = clientLeg;
+        if (leg != null && leg.opened() && !Arrays.equals(payload, Frames.KEEP_ALIVE)) {
+            leg.pong(payload);
+        }
     }
 
     // ---- keep-alive pings, per hop ----

@@ -55,6 +55,11 @@ public final class BridgeConfig {
     public static final String BACKEND_PING_INTERVAL = "backendPingInterval";
     /** A backend that sends nothing for this long after a ping is taken for dead: 1014 to the client. Default 15s. */
     public static final String BACKEND_PING_TIMEOUT = "backendPingTimeout";
+    /**
+     * Forward pings and pongs across the bridge ({@code true}/{@code false}) instead of answering them on each hop,
+     * so a backend that pings its clients hears their pongs. Default false.
+     */
+    public static final String FORWARD_PINGS = "forwardPings";
     /** Time a leg gets to answer a close before its connection is dropped. Default 5s. */
     public static final String CLOSE_TIMEOUT = "closeTimeout";
     /**
@@ -174,6 +179,7 @@ public final class BridgeConfig {
         d.put(CLIENT_PING_TIMEOUT, "15s");
         d.put(BACKEND_PING_INTERVAL, "0");
         d.put(BACKEND_PING_TIMEOUT, "15s");
+        d.put(FORWARD_PINGS, "false");
         d.put(CLOSE_TIMEOUT, "5s");
         d.put(DRAIN_TIMEOUT, "2s");
         d.put(MAX_SESSIONS, "10000");
@@ -237,6 +243,7 @@ public final class BridgeConfig {
     private final Duration clientPingTimeout;
     private final Duration backendPingInterval;
     private final Duration backendPingTimeout;
+    private final boolean forwardPings;
     private final Duration drainTimeout;
     private final int maxSessions;
     private final HeapReserve minFreeHeap;
@@ -272,6 +279,7 @@ public final class BridgeConfig {
         clientPingTimeout = p.duration(CLIENT_PING_TIMEOUT);
         backendPingInterval = durationOrNone(p, BACKEND_PING_INTERVAL);
         backendPingTimeout = p.duration(BACKEND_PING_TIMEOUT);
+        forwardPings = p.bool(FORWARD_PINGS);
         drainTimeout = p.duration(DRAIN_TIMEOUT);
         maxSessions = p.positiveInt(MAX_SESSIONS);
         minFreeHeap = p.heapReserve(MIN_FREE_HEAP);
@@ -396,6 +404,11 @@ public final class BridgeConfig {
         return backendPingTimeout;
     }
 
+    /** Whether pings and pongs cross the bridge rather than being answered on each hop. */
+    public boolean forwardPings() {
+        return forwardPings;
+    }
+
     public Duration drainTimeout() {
         return drainTimeout;
     }
@@ -459,7 +472,7 @@ public final class BridgeConfig {
                 + ", maxSessionLifetime=" + maxSessionLifetime + ", shutdownCloseCode=" + shutdownCloseCode + ", connectTimeout="
                 + connectTimeout + ", upgradeTimeout=" + upgradeTimeout + ", idleTimeout=" + idleTimeout
                 + ", closeTimeout=" + closeTimeout + ", clientPing=" + clientPingInterval + "/" + clientPingTimeout
-                + ", backendPing=" + backendPingInterval + "/" + backendPingTimeout + ", drainTimeout=" + drainTimeout + ", maxSessions=" + maxSessions + ", minFreeHeap="
+                + ", backendPing=" + backendPingInterval + "/" + backendPingTimeout + ", forwardPings=" + forwardPings + ", drainTimeout=" + drainTimeout + ", maxSessions=" + maxSessions + ", minFreeHeap="
                 + minFreeHeap + ", maxPendingHandshakes=" + maxPendingHandshakes + ", maxQueuedHandshakes="
                 + maxQueuedHandshakes + ", handshakeQueueTimeout=" + handshakeQueueTimeout + ", backendBatching="
                 + backendBatching + ", " + backends + ", accessLog=" + accessLog + ", accessLogQuery=" + accessLogQuery

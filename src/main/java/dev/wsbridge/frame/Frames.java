@@ -18,6 +18,8 @@ public final class Frames {
     /** §5.5: a control frame's payload is at most 125 bytes. */
     public static final int MAX_CONTROL_PAYLOAD = 125;
 
+    /** The payload of the bridge's own keep-alive pings, told apart from a peer's when pings are forwarded. */
+    public static final byte[] KEEP_ALIVE = {'w', 's', 'b'};
     public static final int NORMAL = 1000;
     public static final int GOING_AWAY = 1001;
     public static final int PROTOCOL_ERROR = 1002;
