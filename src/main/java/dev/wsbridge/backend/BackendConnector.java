@@ -231,6 +231,9 @@ public final class BackendConnector {
             if (!timersStarted.compareAndSet(false, true)) {
                 return;
             }
+            // The connection's own idle timeout (HttpClient's 30 s) must not end a handshake the upgrade budget
+            // still allows: the backend may take its time to answer.
+            request.idleTimeout(budgetMillis + 1000, TimeUnit.MILLISECONDS);
             // Committed: the request head went out, so the TCP connect and any TLS handshake succeeded.
             request.onRequestCommit(r -> committed.set(true));
             connectTimer.set(backend.scheduler().schedule(() -> {
