@@ -32,7 +32,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class RedeployIT {
 
-    private static final int REDEPLOYS = 10;
+    private static final int REDEPLOYS = 5;
     /** Live threads the container may have more of after the redeploys than before. */
     private static final int THREAD_TOLERANCE = 2;
     /** Heap used after a full GC the container may have more of after the redeploys than before. */

@@ -57,8 +57,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 @MethodSource("relayDistributions")
 class StalledPeersIT {
 
-    /** 300 in the build, to keep it short; {@code -Dit.stalledSessions=1000} for the figure the README gives. */
-    private static final int SESSIONS = Integer.getInteger("it.stalledSessions", 300);
+    /** 200 in the build, to keep it short; {@code -Dit.stalledSessions=1000} for the figure the README gives. */
+    private static final int SESSIONS = Integer.getInteger("it.stalledSessions", 200);
     private static final int MESSAGE = 64 * 1024;
     private static final byte[] BYTES = new byte[MESSAGE];
     /** The WAR's default closeTimeout: the bound on releasing sessions once their peers vanished. */
