@@ -77,7 +77,8 @@ public final class ForwardedHeaders {
         return out;
     }
 
-    static List<String> values(HttpServletRequest req, String name) {
+    /** Every value of the request's header {@code name}, in order; empty when it has none. */
+    public static List<String> values(HttpServletRequest req, String name) {
         Enumeration<String> e = req.getHeaders(name);
         return e == null ? List.of() : Collections.list(e);
     }

@@ -107,11 +107,6 @@ public final class Metrics {
         }
     }
 
-    /** The metrics of {@code context}'s routes, or null when no route keeps any yet. */
-    public static Metrics find(ServletContext context) {
-        return context.getAttribute(ATTRIBUTE) instanceof Metrics metrics ? metrics : null;
-    }
-
     public PrometheusRegistry registry() {
         return registry;
     }

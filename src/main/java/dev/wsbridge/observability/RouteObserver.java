@@ -1,6 +1,7 @@
 package dev.wsbridge.observability;
 
 import dev.wsbridge.backend.BackendMXBean;
+import dev.wsbridge.backend.ForwardedHeaders;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import jakarta.servlet.http.HttpServletRequest;
@@ -13,7 +14,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.Enumeration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -117,8 +117,7 @@ public final class RouteObserver implements RouteMXBean {
 
     /** A WebSocket handshake arrived: its record, with who sent it and where. */
     public SessionRecord handshake(HttpServletRequest req) {
-        Enumeration<String> xff = req.getHeaders("X-Forwarded-For");
-        List<String> chain = xff == null ? List.of() : Collections.list(xff);
+        List<String> chain = ForwardedHeaders.values(req, "X-Forwarded-For");
         String path = req.getRequestURI();
         if (logQuery && req.getQueryString() != null) {
             path = path + "?" + req.getQueryString();

@@ -18,7 +18,6 @@ public final class Traffic {
     private final Flow flow;
     private long messages;
     private long bytes;
-    private long heldNanos;
     private long lastMessageNanos = System.nanoTime();
 
     /** @param flow the route's metrics for this direction, or null when the route keeps none */
@@ -46,7 +45,6 @@ public final class Traffic {
 
     /** The reader of this direction waited {@code nanos} for a write to the other leg to complete. */
     public void held(long nanos) {
-        heldNanos += nanos;
         if (flow != null) {
             flow.heldSeconds.inc(nanos / 1e9);
         }
@@ -65,7 +63,4 @@ public final class Traffic {
         return lastMessageNanos;
     }
 
-    public long heldNanos() {
-        return heldNanos;
-    }
 }
