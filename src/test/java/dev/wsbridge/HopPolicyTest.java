@@ -129,6 +129,53 @@ class HopPolicyTest extends ContainerSuite {
         }
     }
 
+    /**
+     * Many clients answering frequent pings at once, so that a pong often arrives while the thread that wrote
+     * its ping is still on its way out of the flush: none may be taken for dead. (A ping timed after its flush
+     * made such a pong look earlier than the ping, and the session ended as "did not answer".)
+     */
+    @Test
+    void clientsAnsweringEveryPingAreNeverTakenForDead() throws Exception {
+        start(Map.of("clientPingInterval", "20ms", "clientPingTimeout", "1s"));
+        int clients = 24;
+        java.util.List<RawClient.Upgraded> raw = new java.util.ArrayList<>();
+        java.util.List<Thread> answering = new java.util.ArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger pings = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.ConcurrentLinkedQueue<String> ended = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        try {
+            for (int i = 0; i < clients; i++) {
+                RawClient.Upgraded c = RawClient.upgradeTls(container.tlsPort(), RawClient.upgrade("/wsapp/p" + i, "localhost"));
+                raw.add(c);
+                Thread t = new Thread(() -> {
+                    try {
+                        while (true) {
+                            RawFrames.Frame f = c.read();
+                            if (f.opcode() != RawFrames.PING) {
+                                ended.add("opcode " + f.opcode() + " code " + f.closeCode());
+                                return;
+                            }
+                            pings.incrementAndGet();
+                            c.send(RawFrames.PONG, true, 0, f.payload(), true);
+                        }
+                    } catch (java.io.IOException e) {
+                        ended.add(e.toString());
+                    }
+                }, "pong-" + i);
+                t.setDaemon(true);
+                t.start();
+                answering.add(t);
+            }
+            Thread.sleep(Long.getLong("wsbridge.test.pingSeconds", 3) * 1000);
+            assertTrue(ended.isEmpty(), ended.size() + " of " + clients + " sessions ended after " + pings.get()
+                    + " pings: " + ended);
+            assertTrue(pings.get() > clients * 20, pings.get() + " pings");
+        } finally {
+            for (RawClient.Upgraded c : raw) {
+                c.close();
+            }
+        }
+    }
+
     @Test
     void backendThatStopsAnsweringPingsIsNoticedAndTheClientGets1014() throws Exception {
         try (RawFrameBackend raw = new RawFrameBackend()) {

@@ -190,8 +190,10 @@ public final class BackendLeg implements FrameHandler, Leg {
     void ping() {
         CoreSession session = core;
         if (session != null && session.isOutputOpen()) {
+            // Timed from before the send: the pong may be read before the write's completion runs.
+            long asked = System.nanoTime();
             session.sendFrame(new Frame(OpCode.PING, true, ByteBuffer.wrap(Frames.KEEP_ALIVE.clone())),
-                    Callback.from(() -> pingWrittenAt = System.nanoTime(), x -> { }), false);
+                    Callback.from(() -> pingWrittenAt = asked, x -> { }), false);
         }
     }
 

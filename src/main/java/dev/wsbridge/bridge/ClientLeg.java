@@ -488,9 +488,10 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
                     pong = null;
                 }
                 if (writable && pingOwed != null && closeFrame == null && !closeWritten) {
+                    long asked = System.nanoTime();
                     writeControl(Frames.PING, pingOwed);
                     pingOwed = null;
-                    pingWrittenAt = System.nanoTime();
+                    pingWrittenAt = asked;
                 }
                 if (writable && stash != null) {
                     Pending p = stash;
@@ -555,8 +556,11 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
                 return;
             }
             try {
+                // Timed from before the write: the answer may be read before this thread gets past the flush,
+                // and a read stamped earlier than the ping's time would leave the ping looking unanswered.
+                long asked = System.nanoTime();
                 if (controlNow(Frames.PING, payload)) {
-                    pingWrittenAt = System.nanoTime();
+                    pingWrittenAt = asked;
                 } else {
                     pingOwed = payload;
                 }
