@@ -32,13 +32,20 @@ abstract class ContainerSuite {
 
     /** As {@link #start(Map)}, with the container's connectors timing idle connections out after {@code connectorIdle}. */
     void start(Map<String, String> params, java.time.Duration connectorIdle) throws Exception {
+        startWith(params, c -> {
+            if (connectorIdle != null) {
+                c.connectorIdleTimeout(connectorIdle);
+            }
+        });
+    }
+
+    /** As {@link #start(Map)}, with {@code setup} called on the container before it starts. */
+    void startWith(Map<String, String> params, java.util.function.Consumer<BridgeContainer> setup) throws Exception {
         backend = new ScriptedBackend();
         Map<String, String> init = new HashMap<>(params);
         init.putIfAbsent("proxyTo", backend.uri().toString());
         container = kind.create();
-        if (connectorIdle != null) {
-            container.connectorIdleTimeout(connectorIdle);
-        }
+        setup.accept(container);
         container.start(init, Map.of());
         client = new TestClient();
     }
@@ -47,16 +54,20 @@ abstract class ContainerSuite {
         start(Map.of());
     }
 
+    /** Stops client, container and backend, in that order; a test may call it to start again. */
     @AfterEach
     void stopAll() throws Exception {
         if (client != null) {
             client.close();
+            client = null;
         }
         if (container != null) {
             container.close();
+            container = null;
         }
         if (backend != null) {
             backend.close();
+            backend = null;
         }
     }
 }

@@ -148,6 +148,20 @@ public final class BridgeConfig {
     /** {@code Set-Cookie} domain rewrites: {@code auto} (a domain naming the backend host is dropped), {@code off}, or {@code FROM TO} pairs. Default auto. */
     public static final String REVERSE_COOKIE_DOMAIN = "reverseCookieDomain";
 
+    // Identity: what the backend is told about the client.
+    /**
+     * Which headers tell the backend where the request came from: {@code x-forwarded} ({@code X-Forwarded-For},
+     * {@code -Proto}, {@code -Host}, {@code -Port}), {@code rfc7239} ({@code Forwarded}) or {@code both}; the
+     * client's own copies of the headers not chosen are dropped. Default x-forwarded.
+     */
+    public static final String FORWARDED_HEADERS = "forwardedHeaders";
+    /** Header carrying the name of the user the container authenticated; empty: none. The client's copies are always dropped. Default X-Forwarded-User. */
+    public static final String USER_HEADER = "userHeader";
+    /** Header carrying the subject of the client certificate the container's TLS took; empty: none. The client's copies are always dropped. Default X-SSL-Client-DN. */
+    public static final String CLIENT_CERT_SUBJECT_HEADER = "clientCertSubjectHeader";
+    /** Header carrying that client certificate itself, PEM, URL-encoded; empty: none. The client's copies are always dropped. Default none. */
+    public static final String CLIENT_CERT_HEADER = "clientCertHeader";
+
     // Observability: the access log and the metrics.
     /** Write one access-log line per session and per refused handshake ({@code true}/{@code false}). Default true. */
     public static final String ACCESS_LOG = "accessLog";
@@ -212,6 +226,10 @@ public final class BridgeConfig {
         d.put(PRESERVE_HOST, "false");
         d.put(REVERSE_COOKIE_PATH, "auto");
         d.put(REVERSE_COOKIE_DOMAIN, "auto");
+        d.put(FORWARDED_HEADERS, "x-forwarded");
+        d.put(USER_HEADER, "X-Forwarded-User");
+        d.put(CLIENT_CERT_SUBJECT_HEADER, "X-SSL-Client-DN");
+        d.put(CLIENT_CERT_HEADER, "");
         d.put(ACCESS_LOG, "true");
         d.put(ACCESS_LOG_QUERY, "false");
         d.put(ACCESS_LOG_INTERVAL, "0");
@@ -253,6 +271,7 @@ public final class BridgeConfig {
     private final boolean backendBatching;
     private final BackendSettings backends;
     private final HttpSettings http;
+    private final IdentitySettings identity;
     private final boolean accessLog;
     private final boolean accessLogQuery;
     private final boolean messageMetrics;
@@ -292,6 +311,7 @@ public final class BridgeConfig {
                 p.positiveInt(HTTP_MAX_CONNECTIONS), p.bool(PRESERVE_HOST),
                 ReverseMap.parse(REVERSE_COOKIE_PATH, p.raw(REVERSE_COOKIE_PATH), ReverseMap.Kind.PATH),
                 ReverseMap.parse(REVERSE_COOKIE_DOMAIN, p.raw(REVERSE_COOKIE_DOMAIN), ReverseMap.Kind.DOMAIN));
+        identity = p.identity();
         accessLog = p.bool(ACCESS_LOG);
         accessLogQuery = p.bool(ACCESS_LOG_QUERY);
         accessLogInterval = durationOrNone(p, ACCESS_LOG_INTERVAL);
@@ -464,6 +484,11 @@ public final class BridgeConfig {
         return http;
     }
 
+    /** What the backend is told about the client: forwarded headers and the container-authenticated identity. */
+    public IdentitySettings identity() {
+        return identity;
+    }
+
     @Override
     public String toString() {
         return "BridgeConfig[proxyTo=" + backends.members() + ", allowPlainWs=" + allowPlainWs + ", allowedOrigins="
@@ -475,7 +500,7 @@ public final class BridgeConfig {
                 + ", backendPing=" + backendPingInterval + "/" + backendPingTimeout + ", forwardPings=" + forwardPings + ", drainTimeout=" + drainTimeout + ", maxSessions=" + maxSessions + ", minFreeHeap="
                 + minFreeHeap + ", maxPendingHandshakes=" + maxPendingHandshakes + ", maxQueuedHandshakes="
                 + maxQueuedHandshakes + ", handshakeQueueTimeout=" + handshakeQueueTimeout + ", backendBatching="
-                + backendBatching + ", " + backends + ", accessLog=" + accessLog + ", accessLogQuery=" + accessLogQuery
+                + backendBatching + ", " + backends + ", " + identity + ", accessLog=" + accessLog + ", accessLogQuery=" + accessLogQuery
                 + ", accessLogInterval=" + accessLogInterval + ", messageMetrics=" + messageMetrics + "]";
     }
 
@@ -756,6 +781,47 @@ public final class BridgeConfig {
                 out.add(new BackendMember(target, weight));
             }
             return out;
+        }
+
+        private IdentitySettings identity() {
+            String mode = raw(FORWARDED_HEADERS);
+            if (!mode.equals("x-forwarded") && !mode.equals("rfc7239") && !mode.equals("both")) {
+                throw bad(FORWARDED_HEADERS, mode, "x-forwarded, rfc7239 or both");
+            }
+            String user = headerName(USER_HEADER);
+            String subject = headerName(CLIENT_CERT_SUBJECT_HEADER);
+            String cert = headerName(CLIENT_CERT_HEADER);
+            List<String> named = new ArrayList<>();
+            for (String h : new String[] {user, subject, cert}) {
+                if (h != null) {
+                    String lower = h.toLowerCase(Locale.ROOT);
+                    if (named.contains(lower)) {
+                        throw new ConfigException("init-params [" + USER_HEADER + "], [" + CLIENT_CERT_SUBJECT_HEADER
+                                + "] and [" + CLIENT_CERT_HEADER + "] name the header [" + h + "] twice; give each its own");
+                    }
+                    named.add(lower);
+                }
+            }
+            return new IdentitySettings(!mode.equals("rfc7239"), !mode.equals("x-forwarded"), user, subject, cert);
+        }
+
+        /** Header names the bridge must set itself: they would say where the request came from or what it is. */
+        private static final Set<String> RESERVED_HEADERS = Set.of("host", "connection", "upgrade", "forwarded",
+                "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "content-length",
+                "transfer-encoding", "authorization", "cookie");
+
+        /** A header name (an RFC 9110 token) or null when empty. */
+        private String headerName(String name) {
+            String v = raw(name);
+            if (v.isEmpty()) {
+                return null;
+            }
+            if (!TOKEN.matcher(v).matches() || v.regionMatches(true, 0, "sec-websocket-", 0, 14)
+                    || RESERVED_HEADERS.contains(v.toLowerCase(Locale.ROOT))) {
+                throw bad(name, v, "a header name such as X-Forwarded-User that the bridge does not set otherwise,"
+                        + " or nothing for none");
+            }
+            return v;
         }
 
         private BackendSettings.HashKey hashKey(String name) {

@@ -68,12 +68,14 @@ public final class HttpRoute extends AsyncProxyServlet {
     private final transient BridgeConfig config;
     private final transient HttpSettings settings;
     private final transient BackendClient backend;
+    private final transient ForwardedHeaders forwarded;
     private final AtomicBoolean warnedSync = new AtomicBoolean();
 
     private HttpRoute(BridgeConfig config, BackendClient backend) {
         this.config = config;
         this.settings = config.http();
         this.backend = backend;
+        this.forwarded = new ForwardedHeaders(config.identity());
     }
 
     /**
@@ -205,12 +207,12 @@ public final class HttpRoute extends AsyncProxyServlet {
 
     /**
      * The same headers as the WebSocket leg's handshake ({@link ForwardedHeaders}: hop-by-hop headers and those
-     * the client's {@code Connection} names dropped, {@code X-Forwarded-*} added), plus what an HTTP request
+     * the client's {@code Connection} names dropped, forwarded and identity headers added), plus what an HTTP request
      * body needs ({@code Content-Length}, {@code Expect}), and the client's {@code Host} when {@code preserveHost}.
      */
     @Override
     protected void copyRequestHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
-        Map<String, List<String>> headers = ForwardedHeaders.of(clientRequest);
+        Map<String, List<String>> headers = forwarded.of(clientRequest);
         String length = clientRequest.getHeader("Content-Length");
         String host = clientRequest.getHeader("Host");
         boolean expect = expects100Continue(clientRequest);

@@ -51,6 +51,7 @@ public final class BridgeServlet extends HttpServlet {
     private static final Logger LOG = LoggerFactory.getLogger(BridgeServlet.class);
 
     private transient BridgeConfig config;
+    private transient ForwardedHeaders forwarded;
     private transient BackendClient backend;
     private transient BackendPool pool;
     private transient HealthChecker healthChecker;
@@ -80,6 +81,7 @@ public final class BridgeServlet extends HttpServlet {
             LOG.error("wsbridge route [{}] not started: {}", route, e.getMessage());
             throw new UnavailableException(e.getMessage());
         }
+        forwarded = new ForwardedHeaders(config.identity());
         servletUpgrade = ServletUpgrader.supported(context);
         boolean jakarta = JakartaSupport.present(getClass().getClassLoader());
         if (!servletUpgrade && !jakarta) {
@@ -208,7 +210,7 @@ public final class BridgeServlet extends HttpServlet {
         Relay relay = new Relay(record, config, backend.scheduler(), backend.bufferPool(), r -> closed(r, lease));
         Outcome<CoreSession> outcome = connectOrRefuse(relay, req, resp, suffix, lease,
                 (target, deadline) -> timed(record, target, () -> BackendConnector.connect(backend, config, target,
-                        relay.backendLeg(), ForwardedHeaders.of(req), ForwardedHeaders.subprotocols(req), deadline)));
+                        relay.backendLeg(), forwarded.of(req), ForwardedHeaders.subprotocols(req), deadline)));
         if (outcome == null) {
             return;
         }
@@ -233,7 +235,7 @@ public final class BridgeServlet extends HttpServlet {
         Bridge bridge = new Bridge(record, config, backend.scheduler(), backend.executor(), b -> closed(b, lease));
         Outcome<Session> outcome = connectOrRefuse(bridge, req, resp, suffix, lease,
                 (target, deadline) -> timed(record, target, () -> BackendConnector.connect(backend, config, target,
-                        bridge.backendListener(), ForwardedHeaders.of(req), ForwardedHeaders.subprotocols(req), deadline)));
+                        bridge.backendListener(), forwarded.of(req), ForwardedHeaders.subprotocols(req), deadline)));
         if (outcome == null) {
             return;
         }

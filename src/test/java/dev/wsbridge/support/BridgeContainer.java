@@ -64,6 +64,22 @@ public interface BridgeContainer extends AutoCloseable {
     /** Maps the servlet to {@code urlPattern} (such as {@code /socket.io/*}) instead of {@code /wsapp/*}; call before start. */
     void map(String urlPattern);
 
+    /**
+     * Puts the route behind the container's BASIC authentication, as a {@code security-constraint} and a
+     * {@code login-config} in web.xml would: one user, {@code user} with {@code password}, in the role
+     * {@link #ROLE}, and only that role admitted. Call before start.
+     */
+    void basicAuth(String user, String password);
+
+    /** The role {@link #basicAuth} admits. */
+    String ROLE = "wsbridge-user";
+
+    /**
+     * Makes the TLS connector ask every client for a certificate (optional: a client without one is served),
+     * trusting those in the PKCS12 store {@code clients}. Call before start.
+     */
+    void wantClientCertificates(java.nio.file.Path clients);
+
     /** Whether the web application started (a bad init-param must stop it). */
     boolean deployed();
 

@@ -5,6 +5,12 @@ import dev.wsbridge.server.BridgeServlet;
 import dev.wsbridge.server.RouteCheck;
 import java.util.Map;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.security.ConstraintMapping;
+import org.eclipse.jetty.ee10.servlet.security.ConstraintSecurityHandler;
+import org.eclipse.jetty.security.Constraint;
+import org.eclipse.jetty.security.HashLoginService;
+import org.eclipse.jetty.security.UserStore;
+import org.eclipse.jetty.security.authentication.BasicAuthenticator;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -13,6 +19,8 @@ import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.security.Credential;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /** The servlet in embedded Jetty 12 (ee10), with Jetty's Jakarta WebSocket implementation. */
@@ -25,6 +33,18 @@ final class EmbeddedJetty implements BridgeContainer {
     private ServerConnector plain;
     private ServletContextHandler context;
     private String mapping = "/wsapp/*";
+    private String[] basicAuth;
+    private java.nio.file.Path clientTrust;
+
+    @Override
+    public void basicAuth(String user, String password) {
+        basicAuth = new String[] {user, password};
+    }
+
+    @Override
+    public void wantClientCertificates(java.nio.file.Path clients) {
+        clientTrust = clients;
+    }
 
     @Override
     public void map(String urlPattern) {
@@ -34,8 +54,11 @@ final class EmbeddedJetty implements BridgeContainer {
     @Override
     public void start(Map<String, String> initParams, Map<String, String> contextParams) throws Exception {
         connectors();
-        context = new ServletContextHandler("/");
+        context = new ServletContextHandler("/", basicAuth != null ? ServletContextHandler.SECURITY : 0);
         contextParams.forEach(context::setInitParameter);
+        if (basicAuth != null) {
+            protect();
+        }
         JakartaWebSocketServletContainerInitializer.configure(context, null);
         context.addEventListener(new RouteCheck());
         ServletHolder holder = new ServletHolder("wsapp", BridgeServlet.class);
@@ -55,6 +78,22 @@ final class EmbeddedJetty implements BridgeContainer {
             }
             // A failed deployment: the test asks deployed().
         }
+    }
+
+    /** The route behind BASIC authentication against an in-memory login service. */
+    private void protect() {
+        UserStore users = new UserStore();
+        users.addUser(basicAuth[0], Credential.getCredential(basicAuth[1]), new String[] {ROLE});
+        HashLoginService realm = new HashLoginService("wsbridge");
+        realm.setUserStore(users);
+        ConstraintSecurityHandler security = (ConstraintSecurityHandler) context.getSecurityHandler();
+        security.setLoginService(realm);
+        security.setAuthenticator(new BasicAuthenticator());
+        security.setRoles(java.util.Set.of(ROLE));
+        ConstraintMapping route = new ConstraintMapping();
+        route.setPathSpec(mapping);
+        route.setConstraint(Constraint.from(ROLE));
+        security.addConstraintMapping(route);
     }
 
     @Override
@@ -82,7 +121,14 @@ final class EmbeddedJetty implements BridgeContainer {
         plain.setPort(0);
         HttpConfiguration https = new HttpConfiguration();
         https.addCustomizer(new SecureRequestCustomizer());
-        tls = new ServerConnector(server, new SslConnectionFactory(TestTls.serverTls(), "http/1.1"),
+        SslContextFactory.Server ssl = TestTls.serverTls();
+        if (clientTrust != null) {
+            ssl.setTrustStorePath(clientTrust.toString());
+            ssl.setTrustStorePassword(TestTls.PASSWORD);
+            ssl.setTrustStoreType("PKCS12");
+            ssl.setWantClientAuth(true);
+        }
+        tls = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"),
                 new HttpConnectionFactory(https));
         tls.setHost("127.0.0.1");
         tls.setPort(0);

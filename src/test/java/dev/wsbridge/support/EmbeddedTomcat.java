@@ -11,9 +11,13 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.apache.catalina.Context;
 import org.apache.catalina.Wrapper;
+import org.apache.catalina.authenticator.BasicAuthenticator;
 import org.apache.catalina.connector.Connector;
 import org.apache.catalina.servlets.DefaultServlet;
 import org.apache.catalina.startup.Tomcat;
+import org.apache.tomcat.util.descriptor.web.LoginConfig;
+import org.apache.tomcat.util.descriptor.web.SecurityCollection;
+import org.apache.tomcat.util.descriptor.web.SecurityConstraint;
 import org.apache.tomcat.util.net.SSLHostConfig;
 import org.apache.tomcat.util.net.SSLHostConfigCertificate;
 import org.apache.tomcat.websocket.server.WsSci;
@@ -28,6 +32,18 @@ final class EmbeddedTomcat implements BridgeContainer {
     private Connector plain;
     private Context context;
     private String mapping = "/wsapp/*";
+    private String[] basicAuth;
+    private Path clientTrust;
+
+    @Override
+    public void basicAuth(String user, String password) {
+        basicAuth = new String[] {user, password};
+    }
+
+    @Override
+    public void wantClientCertificates(Path clients) {
+        clientTrust = clients;
+    }
 
     @Override
     public void map(String urlPattern) {
@@ -46,10 +62,31 @@ final class EmbeddedTomcat implements BridgeContainer {
         wrapper.setLoadOnStartup(1);
         wrapper.setAsyncSupported(true);
         context.addServletMappingDecoded(mapping, "wsapp");
+        if (basicAuth != null) {
+            protect();
+        }
         Wrapper admin = Tomcat.addServlet(context, "wsbridge-admin", new AdminServlet());
         admin.setLoadOnStartup(2);
         context.addServletMappingDecoded("/wsbridge/*", "wsbridge-admin");
         tomcat.start();
+    }
+
+    /** The route behind BASIC authentication against the engine's in-memory realm. */
+    private void protect() {
+        tomcat.addUser(basicAuth[0], basicAuth[1]);
+        tomcat.addRole(basicAuth[0], ROLE);
+        LoginConfig login = new LoginConfig();
+        login.setAuthMethod("BASIC");
+        login.setRealmName("wsbridge");
+        context.setLoginConfig(login);
+        context.addSecurityRole(ROLE);
+        SecurityCollection paths = new SecurityCollection();
+        paths.addPattern(mapping);
+        SecurityConstraint constraint = new SecurityConstraint();
+        constraint.addAuthRole(ROLE);
+        constraint.addCollection(paths);
+        context.addConstraint(constraint);
+        context.getPipeline().addValve(new BasicAuthenticator());
     }
 
     @Override
@@ -98,6 +135,12 @@ final class EmbeddedTomcat implements BridgeContainer {
         cert.setCertificateKeystorePassword(TestTls.PASSWORD);
         cert.setCertificateKeystoreType("PKCS12");
         ssl.addCertificate(cert);
+        if (clientTrust != null) {
+            ssl.setCertificateVerification("optional");
+            ssl.setTruststoreFile(TestCerts.trustOnly(clientTrust).toString());
+            ssl.setTruststorePassword(TestTls.PASSWORD);
+            ssl.setTruststoreType("PKCS12");
+        }
         tls.addSslHostConfig(ssl);
         tomcat.getService().addConnector(tls);
         if (connectorIdleTimeout != null) {

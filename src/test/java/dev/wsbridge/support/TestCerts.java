@@ -1,8 +1,14 @@
 package dev.wsbridge.support;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.util.Collections;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 
@@ -53,6 +59,37 @@ public final class TestCerts {
     /** A backend certificate that names {@code other.example}, not {@code localhost}. */
     public static Path otherHost() {
         return store("other-host", "other.example");
+    }
+
+    /**
+     * A PKCS12 trust store beside {@code keyStore} holding its certificates as trusted entries only: the JDK's
+     * PKIX trust manager (Tomcat's) takes no anchor from a key entry, Jetty's does.
+     */
+    public static synchronized Path trustOnly(Path keyStore) {
+        String name = keyStore.getFileName().toString().replace(".p12", "");
+        Path path = keyStore.resolveSibling(name + "-trust.p12");
+        if (Files.exists(path)) {
+            return path;
+        }
+        try {
+            KeyStore keys = KeyStore.getInstance("PKCS12");
+            try (InputStream in = Files.newInputStream(keyStore)) {
+                keys.load(in, TestTls.PASSWORD.toCharArray());
+            }
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            for (String alias : Collections.list(keys.aliases())) {
+                trust.setCertificateEntry(alias, keys.getCertificate(alias));
+            }
+            Path tmp = path.resolveSibling(name + "-trust.tmp.p12");
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                trust.store(out, TestTls.PASSWORD.toCharArray());
+            }
+            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
+            return path;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A server TLS factory with the key in {@code keyStore}. */
