@@ -121,6 +121,14 @@ abstract class ContainerProcess implements AutoCloseable {
      */
     abstract void enableHotRedeploy() throws IOException;
 
+    /**
+     * Gives the container's default realm one user, {@code user} with {@code password} in role {@code role}, as
+     * README tells an admin to: Tomcat's {@code conf/tomcat-users.xml}, Jetty's {@code HashLoginService} named
+     * {@code realm} over a properties file, with the base's {@code eeNN-security} module. Call before
+     * {@link #start()}.
+     */
+    abstract void addUser(String realm, String user, String password, String role) throws Exception;
+
     /** The command line that runs the container, working directory {@link #base}. */
     protected abstract List<String> command();
 

@@ -34,7 +34,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <li>{@code /env}: the shipped WAR as is, its {@code ${env:WSBRIDGE_PROXY_TO}} from the process environment;</li>
  * <li>{@code /sys}: the shipped WAR with a context-param {@code ${sys:backend.url}}, given as {@code -D};</li>
  * <li>{@code /routes}: a web.xml with four routes, {@code /wsapp/*}, {@code /other/*}, {@code /dead/*} (a
- * refused port) and {@code /envonly/*} ({@code ${env:WSBRIDGE_PROXY_TO}} without a default).</li>
+ * refused port) and {@code /envonly/*} ({@code ${env:WSBRIDGE_PROXY_TO}} without a default);</li>
+ * <li>{@code /secure}: a web.xml whose route is behind the container's BASIC authentication, one user in the
+ * container's realm.</li>
  * </ul>
  */
 @ParameterizedClass(name = "{0}")
@@ -49,6 +51,7 @@ class DistributionIT {
     private static ScriptedBackend viaSys;
     private static ScriptedBackend routeWsapp;
     private static ScriptedBackend routeOther;
+    private static ScriptedBackend secured;
     private static ContainerProcess container;
     private static TestClient client;
 
@@ -59,6 +62,7 @@ class DistributionIT {
         viaSys = new ScriptedBackend();
         routeWsapp = new ScriptedBackend();
         routeOther = new ScriptedBackend();
+        secured = new ScriptedBackend();
         container = distribution.newProcess(Path.of("target", "it", "DistributionIT", distribution.name()));
         Path war = ContainerProcess.builtWar();
 
@@ -79,7 +83,12 @@ class DistributionIT {
         routes.put("envonly", "${env:WSBRIDGE_PROXY_TO}");
         container.deploy("routes", Wars.withWebXml(war, container.base.resolve("wars/routes.war"), Wars.routes(routes)));
 
+        container.addUser("wsbridge", "alice", "wonder land", "wsbridge-user");
+        container.deploy("secure", Wars.withWebXml(war, container.base.resolve("wars/secure.war"),
+                Wars.basicAuthRoute(secured.uri().toString(), "wsbridge", "wsbridge-user")));
+
         container.start();
+        container.awaitStatus("/secure/wsapp/", 401);
         for (String route : List.of("/wsapp/", "/env/wsapp/", "/sys/wsapp/", "/routes/wsapp/", "/routes/other/", "/routes/dead/",
                 "/routes/envonly/")) {
             container.awaitStatus(route, 426);
@@ -89,7 +98,7 @@ class DistributionIT {
 
     @AfterParameterizedClassInvocation
     static void stopContainer() throws Exception {
-        for (AutoCloseable c : new AutoCloseable[] {client, container, routeOther, routeWsapp, viaSys, viaEnv, main}) {
+        for (AutoCloseable c : new AutoCloseable[] {client, container, secured, routeOther, routeWsapp, viaSys, viaEnv, main}) {
             if (c != null) {
                 c.close();
             }
@@ -327,5 +336,23 @@ class DistributionIT {
         c2.close(1000, "done");
         b1.closed();
         b2.closed();
+    }
+
+    @Test
+    void theUserTheContainerAuthenticatedReachesTheBackendAndNoOneElseCanClaimIt() throws Exception {
+        String alice = "Basic " + java.util.Base64.getEncoder().encodeToString("alice:wonder land".getBytes(
+                java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals(401, client.status(container.wss("/secure/wsapp/me"), Map.of("X-Forwarded-User", "alice")));
+        assertEquals(0, secured.handshakeCount(), "nothing reaches the backend without credentials");
+
+        Peer c = client.connect(container.wss("/secure/wsapp/me"), Map.of("Authorization", alice,
+                "X-Forwarded-User", "mallory"));
+        Peer b = secured.session();
+        ScriptedBackend.Handshake seen = secured.handshake();
+        assertEquals(List.of("alice"), seen.headers().get("X-Forwarded-User"), seen.headers().toString());
+        c.send("who am I");
+        assertEquals("who am I", b.nextText());
+        c.close(1000, "done");
+        b.closed();
     }
 }

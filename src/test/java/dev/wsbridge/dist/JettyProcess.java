@@ -55,6 +55,34 @@ final class JettyProcess extends ContainerProcess {
     }
 
     @Override
+    void addUser(String realm, String user, String password, String role) throws Exception {
+        run(List.of(java(), "-jar", home.resolve("start.jar").toString(), "jetty.home=" + home, "jetty.base=" + base,
+                "--add-modules=" + ee + "-security"));
+        Files.createDirectories(base.resolve("etc"));
+        Files.writeString(base.resolve("etc/wsbridge-realm.properties"), user + ": " + password + "," + role + "\n",
+                StandardCharsets.UTF_8);
+        Files.writeString(base.resolve("etc/wsbridge-realm.xml"), """
+                <?xml version="1.0"?>
+                <!DOCTYPE Configure PUBLIC "-//Jetty//Configure//EN" "https://jetty.org/configure_10_0.dtd">
+                <Configure id="Server" class="org.eclipse.jetty.server.Server">
+                  <Call class="org.eclipse.jetty.util.resource.ResourceFactory" name="of">
+                    <Arg><Ref refid="Server"/></Arg>
+                    <Call id="users" name="newResource"><Arg>etc/wsbridge-realm.properties</Arg></Call>
+                  </Call>
+                  <Call name="addBean">
+                    <Arg>
+                      <New class="org.eclipse.jetty.security.HashLoginService">
+                        <Set name="name">%s</Set>
+                        <Set name="config"><Ref refid="users"/></Set>
+                      </New>
+                    </Arg>
+                  </Call>
+                </Configure>
+                """.formatted(xml(realm)), StandardCharsets.UTF_8);
+        Files.writeString(base.resolve("start.d/wsbridge-realm.ini"), "etc/wsbridge-realm.xml\n", StandardCharsets.UTF_8);
+    }
+
+    @Override
     void contextParams(String name, Map<String, String> params) throws IOException {
         StringBuilder b = new StringBuilder("""
                 <?xml version="1.0"?>

@@ -78,6 +78,18 @@ final class TomcatProcess extends ContainerProcess {
                 """.formatted(xml(user), xml(password)), StandardCharsets.UTF_8);
     }
 
+    @Override
+    void addUser(String realm, String user, String password, String role) throws IOException {
+        // The shipped server.xml's UserDatabaseRealm reads conf/tomcat-users.xml; the realm name is web.xml's only.
+        Files.writeString(base.resolve("conf/tomcat-users.xml"), """
+                <?xml version="1.0" encoding="UTF-8"?>
+                <tomcat-users xmlns="http://tomcat.apache.org/xml" version="1.0">
+                  <role rolename="%3$s"/>
+                  <user username="%1$s" password="%2$s" roles="%3$s"/>
+                </tomcat-users>
+                """.formatted(xml(user), xml(password), xml(role)), StandardCharsets.UTF_8);
+    }
+
     /**
      * Asks the manager which stopped (reloaded, undeployed) web applications are still in memory:
      * {@code GET /manager/text/findleaks?statusLine=true} with basic auth over the test TLS. Tomcat runs a full

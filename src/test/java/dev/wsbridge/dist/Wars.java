@@ -54,4 +54,27 @@ final class Wars {
                 """.formatted(name, ContainerProcess.xml(proxyTo))));
         return b.append("</web-app>\n").toString();
     }
+
+    /**
+     * A web.xml with one route, {@code /wsapp/*} to {@code proxyTo}, behind the container's BASIC authentication
+     * for role {@code role} in realm {@code realm}, as README shows.
+     */
+    static String basicAuthRoute(String proxyTo, String realm, String role) {
+        String routes = routes(Map.of("wsapp", proxyTo));
+        return routes.replace("</web-app>\n", """
+                  <security-constraint>
+                    <web-resource-collection>
+                      <web-resource-name>route</web-resource-name>
+                      <url-pattern>/wsapp/*</url-pattern>
+                    </web-resource-collection>
+                    <auth-constraint><role-name>%2$s</role-name></auth-constraint>
+                  </security-constraint>
+                  <login-config>
+                    <auth-method>BASIC</auth-method>
+                    <realm-name>%1$s</realm-name>
+                  </login-config>
+                  <security-role><role-name>%2$s</role-name></security-role>
+                </web-app>
+                """.formatted(ContainerProcess.xml(realm), ContainerProcess.xml(role)));
+    }
 }
