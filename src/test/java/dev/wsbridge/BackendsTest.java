@@ -142,7 +142,7 @@ class BackendsTest extends ContainerSuite {
                 }));
             }
             assertTrue(underWay.await(30, TimeUnit.SECONDS), "load did not get going");
-            b2.close();
+            b2.crash();
 
             List<Integer> all = new ArrayList<>();
             for (Future<List<Integer>> r : results) {

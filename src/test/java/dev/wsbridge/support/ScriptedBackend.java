@@ -228,6 +228,19 @@ public final class ScriptedBackend implements AutoCloseable {
         connector.setPort(port);
     }
 
+    /**
+     * Ends as a killed process would: the listening socket closes (new connections are refused) and every open
+     * connection is dropped at once, a handshake in flight without an answer. A plain {@link #close()} stops
+     * Jetty in order instead, which answers a handshake caught in the middle {@code 503}.
+     */
+    public void crash() throws Exception {
+        connector.close();
+        for (org.eclipse.jetty.io.EndPoint endPoint : connector.getConnectedEndPoints()) {
+            endPoint.close();
+        }
+        server.stop();
+    }
+
     /** Accepts connections again, on the same port. */
     public void startListening() throws Exception {
         connector.start();
