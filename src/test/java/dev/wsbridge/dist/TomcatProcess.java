@@ -69,18 +69,12 @@ final class TomcatProcess extends ContainerProcess {
      */
     void enableManager(String user, String password) throws IOException {
         copyTree(home.resolve("webapps/manager"), webapps().resolve("manager"));
-        Files.writeString(base.resolve("conf/tomcat-users.xml"), """
-                <?xml version="1.0" encoding="UTF-8"?>
-                <tomcat-users xmlns="http://tomcat.apache.org/xml" version="1.0">
-                  <role rolename="manager-script"/>
-                  <user username="%s" password="%s" roles="manager-script"/>
-                </tomcat-users>
-                """.formatted(xml(user), xml(password)), StandardCharsets.UTF_8);
+        addUser("manager", user, password, "manager-script");
     }
 
+    /** Writes {@code conf/tomcat-users.xml} with this one user: the shipped server.xml's UserDatabaseRealm reads it. */
     @Override
     void addUser(String realm, String user, String password, String role) throws IOException {
-        // The shipped server.xml's UserDatabaseRealm reads conf/tomcat-users.xml; the realm name is web.xml's only.
         Files.writeString(base.resolve("conf/tomcat-users.xml"), """
                 <?xml version="1.0" encoding="UTF-8"?>
                 <tomcat-users xmlns="http://tomcat.apache.org/xml" version="1.0">
