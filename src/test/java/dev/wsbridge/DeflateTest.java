@@ -2,28 +2,35 @@ package dev.wsbridge;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wsbridge.support.Await;
+import dev.wsbridge.support.LogCapture;
 import dev.wsbridge.support.Peer;
 import dev.wsbridge.support.RawClient;
 import dev.wsbridge.support.RawFrames;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
 import java.util.zip.Deflater;
 import java.util.zip.Inflater;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * permessage-deflate per hop: a real client's offer (Jetty's) answered by the route's settings, messages
@@ -52,7 +59,7 @@ class DeflateTest extends ContainerSuite {
         request.addExtensions(offer);
         try {
             Await.get(client.jetty().connect(peer, request));
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new AssertionError(e);
         }
         return peer;
@@ -229,9 +236,9 @@ class DeflateTest extends ContainerSuite {
     private static void sendCompressedInParts(RawClient.Upgraded c, int opcode, byte[] message) throws Exception {
         byte[] z = deflate(message);
         int third = z.length / 3;
-        c.send(opcode, false, 4, java.util.Arrays.copyOfRange(z, 0, third), true);
-        c.send(RawFrames.CONTINUATION, false, 0, java.util.Arrays.copyOfRange(z, third, 2 * third), true);
-        c.send(RawFrames.CONTINUATION, true, 0, java.util.Arrays.copyOfRange(z, 2 * third, z.length), true);
+        c.send(opcode, false, 4, Arrays.copyOfRange(z, 0, third), true);
+        c.send(RawFrames.CONTINUATION, false, 0, Arrays.copyOfRange(z, third, 2 * third), true);
+        c.send(RawFrames.CONTINUATION, true, 0, Arrays.copyOfRange(z, 2 * third, z.length), true);
     }
 
     @Test
@@ -311,7 +318,7 @@ class DeflateTest extends ContainerSuite {
             Thread writer = new Thread(() -> {
                 try {
                     c.send(RawFrames.BINARY, true, 4, bomb, true);
-                } catch (java.io.IOException closedUnderIt) {
+                } catch (IOException closedUnderIt) {
                     // The bridge closed the connection before all of it was written.
                 }
             }, "bomb-writer");
@@ -371,8 +378,8 @@ class DeflateTest extends ContainerSuite {
         }
     }
 
-    @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
         "clientDeflate          | yes",
         "backendDeflate         | on",
         "deflateContextTakeover | 1",
@@ -381,11 +388,11 @@ class DeflateTest extends ContainerSuite {
         "deflateMinSize         | -1",
     })
     void badDeflateParamStopsTheDeploymentNamingIt(String name, String value) throws Exception {
-        try (dev.wsbridge.support.LogCapture log = new dev.wsbridge.support.LogCapture("dev.wsbridge.server.RouteCheck")) {
+        try (LogCapture log = new LogCapture("dev.wsbridge.server.RouteCheck")) {
             start(Map.of(name, value));
 
-            org.junit.jupiter.api.Assertions.assertFalse(container.deployed());
-            assertTrue(log.has(java.util.logging.Level.SEVERE, "init-param [" + name + "] has value [" + value + "]; expected"),
+            assertFalse(container.deployed());
+            assertTrue(log.has(Level.SEVERE, "init-param [" + name + "] has value [" + value + "]; expected"),
                     log.lines().toString());
         }
     }
@@ -412,11 +419,11 @@ class DeflateTest extends ContainerSuite {
         byte[] out = new byte[message.length + message.length / 16 + 64];
         int n = d.deflate(out, 0, out.length, Deflater.SYNC_FLUSH);
         d.end();
-        return java.util.Arrays.copyOf(out, n - 4);
+        return Arrays.copyOf(out, n - 4);
     }
 
     private static byte[] inflate(byte[] payload) throws Exception {
-        byte[] whole = java.util.Arrays.copyOf(payload, payload.length + 4);
+        byte[] whole = Arrays.copyOf(payload, payload.length + 4);
         whole[whole.length - 2] = (byte) 0xFF;
         whole[whole.length - 1] = (byte) 0xFF;
         Inflater i = new Inflater(true);
@@ -450,6 +457,6 @@ class DeflateTest extends ContainerSuite {
         out.write(buf, 0, n);
         d.end();
         byte[] all = out.toByteArray();
-        return java.util.Arrays.copyOf(all, all.length - 4);
+        return Arrays.copyOf(all, all.length - 4);
     }
 }

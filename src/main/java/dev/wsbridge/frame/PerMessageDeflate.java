@@ -21,7 +21,8 @@ public final class PerMessageDeflate {
      * What was agreed with the client.
      *
      * @param resetDeflater  {@code server_no_context_takeover}: each message to the client is compressed afresh
-     * @param resetInflater  {@code client_no_context_takeover}: each message from the client is inflated afresh
+     * @param resetInflater  each message from the client is inflated afresh ({@code client_no_context_takeover}
+     *                       answered because our side asked for it)
      * @param response       the {@code Sec-WebSocket-Extensions} value of the 101 answer
      */
     public record Agreement(boolean resetDeflater, boolean resetInflater, String response) {
@@ -99,12 +100,14 @@ public final class PerMessageDeflate {
             }
         }
         boolean resetDeflater = serverNoContext || !contextTakeover;
-        boolean resetInflater = clientNoContext || !contextTakeover;
+        // With context takeover allowed the inflater keeps its window even when the client offered to reset its
+        // own: decoding works either way, and some clients (Jetty's 12.1) offer it and do not keep to it.
+        boolean resetInflater = !contextTakeover;
         StringBuilder response = new StringBuilder(NAME);
         if (resetDeflater) {
             response.append("; server_no_context_takeover");
         }
-        if (resetInflater) {
+        if (resetInflater || clientNoContext) {
             // §7.1.1.2: allowed in the response even when the offer did not have it.
             response.append("; client_no_context_takeover");
         }

@@ -45,7 +45,7 @@ class PerMessageDeflateTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "permessage-deflate                                      | permessage-deflate                             | false | false",
-        "permessage-deflate; client_no_context_takeover          | permessage-deflate; client_no_context_takeover | false | true",
+        "permessage-deflate; client_no_context_takeover          | permessage-deflate; client_no_context_takeover | false | false",
         "permessage-deflate; server_no_context_takeover          | permessage-deflate; server_no_context_takeover | true  | false",
         "permessage-deflate; client_max_window_bits              | permessage-deflate; client_max_window_bits=10  | false | false",
         "permessage-deflate; client_max_window_bits=9            | permessage-deflate; client_max_window_bits=9   | false | false",
