@@ -87,7 +87,9 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
         @Override
         public void succeeded() {
             if (pending.decrementAndGet() == 0) {
-                toBackend.traffic().held(System.nanoTime() - burstForwarded);
+                // The next burst may already be parsed (and burstForwarded moved on): never a negative time, which
+                // the metrics refuse with an exception that would keep pump() from running.
+                toBackend.traffic().held(Math.max(0, System.nanoTime() - burstForwarded));
                 pump();
             }
         }
