@@ -47,7 +47,7 @@ public final class BridgeConfig {
     public static final String CLIENT_DEFLATE = "clientDeflate";
     /** Offer permessage-deflate to the backend ({@code true}/{@code false}). Default false. */
     public static final String BACKEND_DEFLATE = "backendDeflate";
-    /** Let each side keep its compression context between messages ({@code true}/{@code false}), 64 KiB or more per session. Default false. */
+    /** Let each side keep its compression context between messages ({@code true}/{@code false}), about 300 KiB of native memory per session. Default false. */
     public static final String DEFLATE_CONTEXT_TAKEOVER = "deflateContextTakeover";
     /** Largest LZ77 window, in bits (8 to 15), that the client is asked to compress with, where it lets us ask. Default 15. */
     public static final String DEFLATE_WINDOW_BITS = "deflateWindowBits";
