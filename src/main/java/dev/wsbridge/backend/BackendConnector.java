@@ -151,6 +151,11 @@ public final class BackendConnector {
         upgrade.headers(fields -> headers.forEach((name, values) -> values.forEach(v -> fields.add(name, v))));
         upgrade.setSubProtocols(subprotocols);
         upgrade.addExtensions(GracefulClose.NAME);
+        if (config.deflate().backend()) {
+            // Jetty's own permessage-deflate: the leg's frames are inflated before they reach it.
+            upgrade.addExtensions(config.deflate().contextTakeover() ? "permessage-deflate"
+                    : "permessage-deflate; client_no_context_takeover; server_no_context_takeover");
+        }
         Configuration.ConfigurationCustomizer settings = new Configuration.ConfigurationCustomizer();
         settings.setIdleTimeout(config.idleTimeout());
         settings.setMaxFrameSize(BackendClient.FRAME_CHUNK);

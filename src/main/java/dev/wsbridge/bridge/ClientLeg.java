@@ -2,6 +2,7 @@ package dev.wsbridge.bridge;
 
 import dev.wsbridge.frame.FrameParser;
 import dev.wsbridge.frame.Frames;
+import dev.wsbridge.frame.PerMessageDeflate;
 import dev.wsbridge.frame.ProtocolException;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
@@ -36,6 +37,9 @@ import org.slf4j.LoggerFactory;
  * keeps the written array until its write is done); a frame cut short by a "no" is finished in
  * {@link #onWritePossible} before anything else. Pings are answered here; a close frame is the last thing
  * written, and the connection closes once the close handshake is done.
+ *
+ * <p>With permessage-deflate agreed ({@link #compression}), the client's pieces go through {@link Inflating}
+ * and the frames written to it through {@link Deflating}; without it neither exists and no frame costs more.
  *
  * <p>Public with a public constructor: the container instantiates it in {@code request.upgrade(...)}.
  */
@@ -83,7 +87,9 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
         @Override
         public void succeeded() {
             if (pending.decrementAndGet() == 0) {
-                toBackend.traffic().held(System.nanoTime() - burstForwarded);
+                // The next burst may already be parsed (and burstForwarded moved on): never a negative time, which
+                // the metrics refuse with an exception that would keep pump() from running.
+                toBackend.traffic().held(Math.max(0, System.nanoTime() - burstForwarded));
                 pump();
             }
         }
@@ -119,6 +125,8 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
     private boolean closeWritten;
     private boolean closeFlushed;
     private boolean closeReceived;
+    /** A failure of {@link #sendNow}, read and cleared under {@code outLock}. */
+    private Throwable sendFailure;
     /** Close the connection as soon as the close frame is out, without waiting for the client's. */
     private boolean failFast;
     private boolean connectionClosed;
@@ -139,6 +147,12 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
     private Runnable beforeInit = () -> { };
     /** The connection, when the container handed it over before {@link #attach} (Jetty 12.1.0 to 12.1.3). */
     private WebConnection early;
+    /** What was agreed with the client on permessage-deflate, or null. */
+    private PerMessageDeflate.Agreement agreement;
+    /** Inflates the client's compressed messages; null without permessage-deflate. */
+    private Inflating inflating;
+    /** Compresses the frames to the client; null without permessage-deflate. Used under {@code outLock}. */
+    private Deflating deflating;
 
     public ClientLeg() {
         // Made by the container in request.upgrade(), then attached to its relay.
@@ -159,8 +173,18 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
         this.beforeInit = action;
     }
 
+    /** Sets what was agreed with the client on permessage-deflate in the 101 answer; before the leg is attached. */
+    public void compression(PerMessageDeflate.Agreement agreed) {
+        this.agreement = agreed;
+    }
+
     void attach(Relay relay, Half toBackend) {
         WebConnection handedOver;
+        if (agreement != null) {
+            parser.allowCompression();
+            inflating = new Inflating(relay, toBackend, sent, agreement.resetInflater());
+            deflating = new Deflating(relay.pool(), agreement.resetDeflater(), relay.config().deflate().minSize());
+        }
         synchronized (this) {
             this.relay = relay;
             this.toBackend = toBackend;
@@ -322,6 +346,9 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
                     lastActivity = now;
                 }
                 sendDeferred(false);
+                if (inflating != null) {
+                    inflating.iterate();
+                }
             } catch (ProtocolException e) {
                 deferred = false;
                 deferredPiece = null;
@@ -346,6 +373,11 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
     @Override
     public boolean data(boolean text, ByteBuffer piece, boolean messageEnd) {
         burstTraffic = true;
+        if (inflating != null) {
+            pending.incrementAndGet();
+            inflating.add(text, piece, messageEnd, parser.compressed());
+            return true;
+        }
         sendDeferred(true);
         deferred = true;
         deferredText = text;
@@ -394,20 +426,30 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
                 burstTraffic = true;
                 Frames.Close close = Frames.readClose(payload);
                 sendDeferred(false);
-                boolean closeNow;
-                synchronized (outLock) {
-                    closeReceived = true;
-                    closeNow = closeFlushed && !connectionClosed;
-                }
-                relay.clientCloseFrame(close.code(), close.reason());
-                if (closeNow) {
-                    closeConnection();
+                if (inflating != null) {
+                    // After the messages still being inflated.
+                    inflating.then(() -> clientClosed(close));
+                    inflating.iterate();
+                } else {
+                    clientClosed(close);
                 }
                 return false;
             }
             default -> {
                 return true;
             }
+        }
+    }
+
+    private void clientClosed(Frames.Close close) {
+        boolean closeNow;
+        synchronized (outLock) {
+            closeReceived = true;
+            closeNow = closeFlushed && !connectionClosed;
+        }
+        relay.clientCloseFrame(close.code(), close.reason());
+        if (closeNow) {
+            closeConnection();
         }
     }
 
@@ -420,29 +462,51 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
         synchronized (outLock) {
             if (closeFrame != null || closeWritten || connectionClosed) {
                 // Nothing follows a close frame: dropped.
-            } else if (!writable) {
-                stash = new Pending(opcode, fin, payload, batch, done);
-                complete = null;
-            } else {
-                try {
-                    writeFrame(opcode, fin, payload);
-                    if (!batch && writable) {
-                        flush();
-                    }
-                    if (!writable) {
-                        waiting = done;
-                        complete = null;
-                    }
-                } catch (IOException | RuntimeException e) {
-                    failure = e;
+            } else if (deflating != null) {
+                RetainableByteBuffer compressed = deflating.deflate(opcode != Frames.CONTINUATION, fin, payload);
+                if (compressed == null) {
+                    complete = sendNow(opcode, fin, payload, batch, done);
+                } else {
+                    // RFC 7692 §6: RSV1 on the first frame of a compressed message only.
+                    byte first = opcode == Frames.CONTINUATION ? opcode : (byte) (opcode | Frames.RSV1);
+                    complete = sendNow(first, fin, compressed.getByteBuffer(), batch, Deflating.releasing(compressed, done));
                 }
+            } else {
+                complete = sendNow(opcode, fin, payload, batch, done);
             }
+            failure = sendFailure;
+            sendFailure = null;
         }
         if (failure != null) {
-            failed(failure, done);
+            failed(failure, complete);
         } else if (complete != null) {
             complete.succeeded();
         }
+    }
+
+    /**
+     * Writes a data frame, or keeps it for {@link #onWritePossible}, under {@code outLock}.
+     *
+     * @return the callback to complete once the lock is released (on failure too), or null when it is owed later
+     */
+    private Callback sendNow(byte opcode, boolean fin, ByteBuffer payload, boolean batch, Callback done) {
+        if (!writable) {
+            stash = new Pending(opcode, fin, payload, batch, done);
+            return null;
+        }
+        try {
+            writeFrame(opcode, fin, payload);
+            if (!batch && writable) {
+                flush();
+            }
+            if (!writable) {
+                waiting = done;
+                return null;
+            }
+        } catch (IOException | RuntimeException e) {
+            sendFailure = e;
+        }
+        return done;
     }
 
     /** The backend's burst ended: whatever was written since the last flush goes out now. */
@@ -746,6 +810,12 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
             rest = null;
             c = copy;
             copy = null;
+            if (deflating != null) {
+                deflating.release();
+            }
+        }
+        if (inflating != null) {
+            inflating.end();
         }
         if (p != null) {
             p.done().succeeded();

@@ -41,6 +41,18 @@ public final class BridgeConfig {
     public static final String MAX_SESSION_LIFETIME = "maxSessionLifetime";
     /** The close code sent on undeploy or shutdown: 1001 (going away) or 1012 (service restart: reconnect). Default 1001. */
     public static final String SHUTDOWN_CLOSE_CODE = "shutdownCloseCode";
+
+    // permessage-deflate (RFC 7692), negotiated per hop (see DeflateSettings).
+    /** Accept a client's permessage-deflate offer ({@code true}/{@code false}). Default true. */
+    public static final String CLIENT_DEFLATE = "clientDeflate";
+    /** Offer permessage-deflate to the backend ({@code true}/{@code false}). Default false. */
+    public static final String BACKEND_DEFLATE = "backendDeflate";
+    /** Let each side keep its compression context between messages ({@code true}/{@code false}), about 300 KiB of native memory per session. Default false. */
+    public static final String DEFLATE_CONTEXT_TAKEOVER = "deflateContextTakeover";
+    /** Largest LZ77 window, in bits (8 to 15), that the client is asked to compress with, where it lets us ask. Default 15. */
+    public static final String DEFLATE_WINDOW_BITS = "deflateWindowBits";
+    /** Messages to the client shorter than this, in bytes, are sent uncompressed. Default 64. */
+    public static final String DEFLATE_MIN_SIZE = "deflateMinSize";
     /** Time to open the TCP (and TLS) connection to the backend; past it the client gets 504. Default 5s. */
     public static final String CONNECT_TIMEOUT = "connectTimeout";
     /** Time for the backend to answer the upgrade, connecting included; past it the client gets 504. Default 15s. */
@@ -186,6 +198,11 @@ public final class BridgeConfig {
         d.put(MAX_CLIENT_MESSAGE_RATE, "0");
         d.put(MAX_SESSION_LIFETIME, "0");
         d.put(SHUTDOWN_CLOSE_CODE, "1001");
+        d.put(CLIENT_DEFLATE, "true");
+        d.put(BACKEND_DEFLATE, "false");
+        d.put(DEFLATE_CONTEXT_TAKEOVER, "false");
+        d.put(DEFLATE_WINDOW_BITS, "15");
+        d.put(DEFLATE_MIN_SIZE, "64");
         d.put(CONNECT_TIMEOUT, "5s");
         d.put(UPGRADE_TIMEOUT, "15s");
         d.put(IDLE_TIMEOUT, "1h");
@@ -253,6 +270,7 @@ public final class BridgeConfig {
     private final int maxClientMessageRate;
     private final Duration maxSessionLifetime;
     private final int shutdownCloseCode;
+    private final DeflateSettings deflate;
     private final Duration connectTimeout;
     private final Duration upgradeTimeout;
     private final Duration idleTimeout;
@@ -290,6 +308,7 @@ public final class BridgeConfig {
         maxClientMessageRate = p.count(MAX_CLIENT_MESSAGE_RATE);
         maxSessionLifetime = durationOrNone(p, MAX_SESSION_LIFETIME);
         shutdownCloseCode = p.closeCode(SHUTDOWN_CLOSE_CODE);
+        deflate = deflate(p);
         connectTimeout = p.duration(CONNECT_TIMEOUT);
         upgradeTimeout = p.duration(UPGRADE_TIMEOUT);
         idleTimeout = p.duration(IDLE_TIMEOUT);
@@ -316,6 +335,16 @@ public final class BridgeConfig {
         accessLogQuery = p.bool(ACCESS_LOG_QUERY);
         accessLogInterval = durationOrNone(p, ACCESS_LOG_INTERVAL);
         messageMetrics = p.bool(MESSAGE_METRICS);
+    }
+
+    /** The permessage-deflate params, read together. */
+    private static DeflateSettings deflate(Parser p) {
+        String bits = p.raw(DEFLATE_WINDOW_BITS);
+        if (!bits.matches("[0-9]{1,2}") || Integer.parseInt(bits) < 8 || Integer.parseInt(bits) > 15) {
+            throw Parser.bad(DEFLATE_WINDOW_BITS, bits, "a whole number from 8 to 15");
+        }
+        return new DeflateSettings(p.bool(CLIENT_DEFLATE), p.bool(BACKEND_DEFLATE), p.bool(DEFLATE_CONTEXT_TAKEOVER),
+                Integer.parseInt(bits), p.count(DEFLATE_MIN_SIZE));
     }
 
     /** A duration, or {@code 0} for none ({@link Duration#ZERO}). */
@@ -388,6 +417,11 @@ public final class BridgeConfig {
     /** The close code of undeploy and shutdown: 1001 or 1012. */
     public int shutdownCloseCode() {
         return shutdownCloseCode;
+    }
+
+    /** How permessage-deflate is negotiated on each leg. */
+    public DeflateSettings deflate() {
+        return deflate;
     }
 
     public Duration connectTimeout() {
@@ -494,7 +528,7 @@ public final class BridgeConfig {
         return "BridgeConfig[proxyTo=" + backends.members() + ", allowPlainWs=" + allowPlainWs + ", allowedOrigins="
                 + (anyOrigin ? "*" : allowedOrigins) + ", maxMessageSize=" + maxMessageSize + ", maxClientMessageSize=" + maxClientMessageSize
                 + ", maxBackendMessageSize=" + maxBackendMessageSize + ", maxClientMessageRate=" + maxClientMessageRate
-                + ", maxSessionLifetime=" + maxSessionLifetime + ", shutdownCloseCode=" + shutdownCloseCode + ", connectTimeout="
+                + ", maxSessionLifetime=" + maxSessionLifetime + ", shutdownCloseCode=" + shutdownCloseCode + ", " + deflate + ", connectTimeout="
                 + connectTimeout + ", upgradeTimeout=" + upgradeTimeout + ", idleTimeout=" + idleTimeout
                 + ", closeTimeout=" + closeTimeout + ", clientPing=" + clientPingInterval + "/" + clientPingTimeout
                 + ", backendPing=" + backendPingInterval + "/" + backendPingTimeout + ", forwardPings=" + forwardPings + ", drainTimeout=" + drainTimeout + ", maxSessions=" + maxSessions + ", minFreeHeap="

@@ -11,6 +11,10 @@ import java.nio.ByteOrder;
  * whole; a control frame (at most 125 bytes) is gathered and handed on whole. Every rule of §5 a client
  * can break is checked as soon as the bytes that break it arrive: masking, reserved bits and opcodes,
  * control frame length and fragmentation, continuation order, 63-bit lengths.
+ *
+ * <p>With permessage-deflate negotiated ({@link #allowCompression()}), RSV1 marks a compressed message
+ * (RFC 7692 §6): it is allowed on the first frame of a data message only, never on a continuation or control
+ * frame (§6.1); {@link #compressed()} tells the sink whether the message it is handed is compressed.
  */
 public final class FrameParser {
 
@@ -43,6 +47,20 @@ public final class FrameParser {
     private byte messageOpcode;
     private byte[] control;
     private int controlLength;
+    /** permessage-deflate was negotiated: RSV1 may mark a message compressed. */
+    private boolean compression;
+    /** Whether the data message in progress (or the one that just ended) is compressed. */
+    private boolean compressed;
+
+    /** permessage-deflate was negotiated: from now on RSV1 on a message's first frame means compressed. */
+    public void allowCompression() {
+        compression = true;
+    }
+
+    /** Whether the data message whose piece the sink is handed is compressed (RFC 7692 §6). */
+    public boolean compressed() {
+        return compressed;
+    }
 
     /**
      * Parses {@code len} bytes of {@code buf} from {@code off}, unmasking data payloads in place.
@@ -105,8 +123,10 @@ public final class FrameParser {
         int b1 = header[1] & 0xFF;
         fin = (b0 & 0x80) != 0;
         opcode = (byte) (b0 & 0x0F);
-        if ((b0 & 0x70) != 0) {
-            throw new ProtocolException(Frames.PROTOCOL_ERROR, "Reserved bits set without an extension");
+        int rsv = b0 & 0x70;
+        if (rsv != 0 && (rsv != Frames.RSV1 || !compression || (opcode != Frames.TEXT && opcode != Frames.BINARY))) {
+            throw new ProtocolException(Frames.PROTOCOL_ERROR, compression && rsv == Frames.RSV1
+                    ? "RSV1 set on a continuation or control frame" : "Reserved bits set without an extension");
         }
         if ((b1 & 0x80) == 0) {
             throw new ProtocolException(Frames.PROTOCOL_ERROR, "Client frame not masked");
@@ -149,6 +169,7 @@ public final class FrameParser {
                     throw new ProtocolException(Frames.PROTOCOL_ERROR, "New message before the last one ended");
                 }
                 messageOpcode = opcode;
+                compressed = rsv != 0;
             }
             case Frames.CONTINUATION -> {
                 if (messageOpcode == 0) {

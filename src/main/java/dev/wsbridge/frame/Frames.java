@@ -13,6 +13,9 @@ public final class Frames {
     public static final byte PING = 0x9;
     public static final byte PONG = 0xA;
 
+    /** The first header byte's RSV1 bit: with permessage-deflate, a compressed message (RFC 7692 §6). */
+    public static final int RSV1 = 0x40;
+
     /** Longest header: 2 bytes, 8 of extended length, 4 of mask. */
     public static final int MAX_HEADER = 14;
     /** §5.5: a control frame's payload is at most 125 bytes. */
@@ -38,7 +41,8 @@ public final class Frames {
     }
 
     /**
-     * Writes an unmasked frame header (server to client) into {@code header} from 0.
+     * Writes an unmasked frame header (server to client) into {@code header} from 0; {@code opcode} may carry
+     * {@link #RSV1}.
      *
      * @return the header's length
      */

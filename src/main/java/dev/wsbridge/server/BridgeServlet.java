@@ -218,7 +218,7 @@ public final class BridgeServlet extends HttpServlet {
         LOG.debug("[{}] answering the client 101{}", record.id(),
                 outcome.subprotocol() == null ? "" : ", subprotocol " + outcome.subprotocol());
         try {
-            ServletUpgrader.upgrade(req, resp, relay, outcome.subprotocol(), beforeInit);
+            ServletUpgrader.upgrade(req, resp, relay, outcome.subprotocol(), config.deflate(), beforeInit);
         } catch (Exception e) {
             relay.clientUpgradeFailed(e);
             if (!resp.isCommitted()) {

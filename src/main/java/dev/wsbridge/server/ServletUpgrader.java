@@ -3,6 +3,8 @@ package dev.wsbridge.server;
 import dev.wsbridge.bridge.ClientLeg;
 import dev.wsbridge.bridge.Relay;
 import dev.wsbridge.config.BridgeConfig;
+import dev.wsbridge.config.DeflateSettings;
+import dev.wsbridge.frame.PerMessageDeflate;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -12,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.Locale;
 
 /**
@@ -71,11 +74,12 @@ final class ServletUpgrader {
     }
 
     /**
-     * Answers 101 with the backend's subprotocol (or none) and no extension, and hands the connection to
-     * {@code relay}; {@code beforeInit} is what {@link #prepare} gave for this request.
+     * Answers 101 with the backend's subprotocol (or none) and permessage-deflate when the client offered it
+     * acceptably and {@code deflate} allows it (else no extension), and hands the connection to {@code relay};
+     * {@code beforeInit} is what {@link #prepare} gave for this request.
      */
     static void upgrade(HttpServletRequest req, HttpServletResponse resp, Relay relay, String subprotocol,
-            Runnable beforeInit) throws IOException, ServletException {
+            DeflateSettings deflate, Runnable beforeInit) throws IOException, ServletException {
         resp.setStatus(HttpServletResponse.SC_SWITCHING_PROTOCOLS);
         resp.setHeader("Upgrade", "websocket");
         resp.setHeader("Connection", "Upgrade");
@@ -83,7 +87,15 @@ final class ServletUpgrader {
         if (subprotocol != null) {
             resp.setHeader("Sec-WebSocket-Protocol", subprotocol);
         }
+        PerMessageDeflate.Agreement agreement = deflate.client()
+                ? PerMessageDeflate.negotiate(Collections.list(req.getHeaders("Sec-WebSocket-Extensions")),
+                        deflate.contextTakeover(), deflate.windowBits())
+                : null;
+        if (agreement != null) {
+            resp.setHeader("Sec-WebSocket-Extensions", agreement.response());
+        }
         ClientLeg leg = req.upgrade(ClientLeg.class);
+        leg.compression(agreement);
         leg.beforeInit(beforeInit);
         leg.afterClose(TomcatSocket::dispatchClose);
         leg.containerReadLock(TomcatSocket::readLock);
