@@ -117,7 +117,7 @@ public final class Bench {
     record Settings(int runs, double seconds, long rampMillis, double warmup, int connections, int inFlight,
             int bulkConnections, int bulkInFlight, int handshakeWorkers, int idleSessions, boolean abuse,
             int abuseSessions, double abuseSeconds, boolean pin, List<Target> targets, String bridgeParams,
-            boolean metricsOff) {
+            boolean metricsOff, boolean deflate) {
 
         static Settings read() {
             List<Target> targets = new ArrayList<>();
@@ -142,7 +142,8 @@ public final class Bench {
                     bool("bench.pin", false),               // taskset: servers (JVMs, nginx, HAProxy) on CPU 0, generator on CPU 1
                     List.copyOf(targets),                   // bench.targets: Target names; all of them by default
                     params(System.getProperty("bench.bridgeParams", "")),  // extra init-params of the bridges
-                    bool("bench.metricsOff", true));        // also measure the bridges' 64 B echo with messageMetrics=false
+                    bool("bench.metricsOff", true),         // also measure the bridges' 64 B echo with messageMetrics=false
+                    bool("bench.deflate", false));          // the generator offers permessage-deflate; messages compressible
         }
 
         private static int integer(String name, int def) {
@@ -250,7 +251,7 @@ public final class Bench {
         Map<Target, String> warmUps = new EnumMap<>(Target.class);
         List<String> abuse = new ArrayList<>();
         try (ServerJvm backend = ServerJvm.start("backend", servers.cpus(), "backend");
-                LoadClient load = new LoadClient(s.rampMillis())) {
+                LoadClient load = new LoadClient(s.rampMillis(), s.deflate())) {
             for (Target target : targets) {
                 Map<String, List<Double>> figures = new LinkedHashMap<>();
                 results.put(target, figures);
@@ -564,6 +565,10 @@ public final class Bench {
         }
         if (!s.bridgeParams().isEmpty()) {
             t.append(String.format(Locale.ROOT, "%nBridge init-params besides proxyTo: %s.%n", s.bridgeParams()));
+        }
+        if (s.deflate()) {
+            t.append(String.format(Locale.ROOT, "%nThe generator offered permessage-deflate on every connection and sent"
+                    + " JSON-like text (bench.deflate=true).%n"));
         }
         t.append(String.format(Locale.ROOT, "%nMachine: %d cores (%s), %s, Java %s%s; pinned: %s; run time %.0f s.%n",
                 CPUS, cpuModel(), System.getProperty("os.name") + " "

@@ -1,11 +1,13 @@
 package dev.wsbridge.bench;
 
 import dev.wsbridge.support.TestTls;
+import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -22,6 +24,7 @@ import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
 import org.eclipse.jetty.websocket.client.WebSocketClient;
 
 /**
@@ -39,6 +42,7 @@ final class LoadClient implements AutoCloseable {
     private static final int WAIT_SECONDS = 30;
 
     private final WebSocketClient client;
+    private final boolean deflate;
     private final long rampMillis;
 
     /** The figures of one echo measurement; latencies in nanoseconds, sorted. */
@@ -61,7 +65,16 @@ final class LoadClient implements AutoCloseable {
     }
 
     LoadClient(long rampMillis) throws Exception {
+        this(rampMillis, false);
+    }
+
+    /**
+     * @param deflate offer permessage-deflate (the bare offer) on every connection, and send compressible
+     *                messages (see {@link Payloads}) instead of random ones
+     */
+    LoadClient(long rampMillis, boolean deflate) throws Exception {
         this.rampMillis = rampMillis;
+        this.deflate = deflate;
         ClientConnector connector = new ClientConnector();
         connector.setSslContextFactory(TestTls.clientTls());
         QueuedThreadPool threads = new QueuedThreadPool();
@@ -83,7 +96,7 @@ final class LoadClient implements AutoCloseable {
      */
     EchoResult echo(URI uri, int connections, int window, int size, boolean latency, double seconds) {
         EchoRun run = new EchoRun(latency);
-        List<EchoConnection> all = connect(uri, connections, window, new Payloads(size), run);
+        List<EchoConnection> all = connect(uri, connections, window, new Payloads(size, deflate), run);
         all.forEach(EchoConnection::start);
         sleep(run, rampMillis);
         run.measuring = true;
@@ -176,7 +189,7 @@ final class LoadClient implements AutoCloseable {
                     }
                     try {
                         Handshaker h = new Handshaker();
-                        Session s = client.connect(h, uri).get(WAIT_SECONDS, TimeUnit.SECONDS);
+                        Session s = open(h, uri).get(WAIT_SECONDS, TimeUnit.SECONDS);
                         s.close(1000, "bye", Callback.NOOP);
                         int code = h.closed().get(WAIT_SECONDS, TimeUnit.SECONDS);
                         if (code != 1000) {
@@ -219,7 +232,7 @@ final class LoadClient implements AutoCloseable {
     Opened openIdle(URI uri, int n) {
         EchoRun run = new EchoRun(false);
         run.sending = false;
-        List<EchoConnection> all = connect(uri, n, 1, new Payloads(SMALL), run);
+        List<EchoConnection> all = connect(uri, n, 1, new Payloads(SMALL, deflate), run);
         all.forEach(EchoConnection::start);
         drain(all, run);
         run.check();
@@ -256,7 +269,7 @@ final class LoadClient implements AutoCloseable {
                 }
                 Abuser a = clientFloods ? new Abuser(senders, written) : new Abuser();
                 abusers.add(a);
-                opened.add(client.connect(a, clientFloods ? sink : flood).whenComplete((session, x) -> permits.release()));
+                opened.add(open(a, clientFloods ? sink : flood).whenComplete((session, x) -> permits.release()));
             }
             for (Future<Session> f : opened) {
                 try {
@@ -278,6 +291,16 @@ final class LoadClient implements AutoCloseable {
         }
     }
 
+    /** Connects {@code endpoint}, offering permessage-deflate when this client was made to. */
+    private CompletableFuture<Session> open(Object endpoint, URI uri) throws IOException {
+        if (!deflate) {
+            return client.connect(endpoint, uri);
+        }
+        ClientUpgradeRequest request = new ClientUpgradeRequest(uri);
+        request.addExtensions("permessage-deflate");
+        return client.connect(endpoint, request);
+    }
+
     private List<EchoConnection> connect(URI uri, int n, int window, Payloads payloads, EchoRun run) {
         Semaphore permits = new Semaphore(CONNECT_CONCURRENCY);
         List<EchoConnection> all = new ArrayList<>(n);
@@ -289,7 +312,7 @@ final class LoadClient implements AutoCloseable {
                 run.check();
                 EchoConnection c = new EchoConnection(i, window, payloads, run);
                 all.add(c);
-                client.connect(c, uri).whenComplete((s, failure) -> {
+                open(c, uri).whenComplete((s, failure) -> {
                     permits.release();
                     if (failure != null) {
                         run.fail("connecting to [" + uri + "] failed: " + failure);

@@ -5,8 +5,9 @@ import java.util.Random;
 
 /**
  * Messages of one size that can be checked on arrival: bytes 0-7 hold the connection id, 8-15 the sequence
- * number, the last 8 its complement, and the rest a fixed random pattern. A lost, duplicated, reordered, cut
- * or altered message fails {@link #check}.
+ * number, the last 8 its complement, and the rest a fixed pattern: random bytes, or for compression runs
+ * JSON-like text that compresses as real application messages do. A lost, duplicated, reordered, cut or
+ * altered message fails {@link #check}.
  */
 final class Payloads {
 
@@ -17,12 +18,27 @@ final class Payloads {
     private final byte[] pattern;
 
     Payloads(int size) {
+        this(size, false);
+    }
+
+    /** @param compressible the pattern is JSON-like text rather than random bytes */
+    Payloads(int size, boolean compressible) {
         if (size < HEADER + TRAILER) {
             throw new IllegalArgumentException("message size [" + size + "]; expected at least " + (HEADER + TRAILER));
         }
         this.size = size;
         this.pattern = new byte[size];
-        new Random(size).nextBytes(pattern);
+        Random random = new Random(size);
+        if (compressible) {
+            StringBuilder text = new StringBuilder(size + 64);
+            while (text.length() < size) {
+                text.append("{\"id\":").append(random.nextInt(100_000)).append(",\"user\":\"user")
+                        .append(random.nextInt(50)).append("\",\"text\":\"hello there\",\"ok\":true}");
+            }
+            System.arraycopy(text.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, pattern, 0, size);
+        } else {
+            random.nextBytes(pattern);
+        }
     }
 
     int size() {
