@@ -270,7 +270,15 @@ class HttpProxyTest extends ContainerSuite {
         // Only the head, and a refusal may come (and the connection close) before the request is written whole.
         dev.wsbridge.support.RawClient.Head oversized = dev.wsbridge.support.RawClient.tls(container.tlsPort(),
                 "GET /wsapp/echo HTTP/1.1\r\nHost: " + host() + "\r\nX-Big: " + "x".repeat(64 * 1024) + "\r\n\r\n");
-        RawHttp.Response badQuery = get("/wsapp/echo?a=%zz");
+        RawHttp.Response badQuery;
+        try {
+            badQuery = get("/wsapp/echo?a=%zz");
+        } catch (java.io.EOFException closedUnanswered) {
+            // Seen once in Jetty, in a full build on 2 loaded cores: this new connection, opened right after
+            // Jetty refused the oversized head above, was closed with no byte of an answer. The refusal asked
+            // of the bad query is then checked on another connection.
+            badQuery = get("/wsapp/echo?a=%zz");
+        }
 
         assertTrue(oversized.status() >= 400 && oversized.status() < 500, "oversized header answered " + oversized.status());
         assertTrue(badQuery.status() >= 400 && badQuery.status() < 500, "bad query answered " + badQuery.status());
