@@ -157,7 +157,9 @@ public final class BackendConnector {
                     : "permessage-deflate; client_no_context_takeover; server_no_context_takeover");
         }
         Configuration.ConfigurationCustomizer settings = new Configuration.ConfigurationCustomizer();
-        settings.setIdleTimeout(config.idleTimeout());
+        // The relay's own idle timer ends a quiet session first (1001 both ways, logged as idle); the
+        // connection's timeout is only its backstop, or it races that timer and the session ends as a backend error.
+        settings.setIdleTimeout(config.idleTimeout().plus(config.closeTimeout()).plusSeconds(1));
         settings.setMaxFrameSize(BackendClient.FRAME_CHUNK);
         // Read up to this much per fill: a backend frame reaches the client in pieces of at most this size.
         settings.setInputBufferSize(BackendClient.READ_BUFFER);
