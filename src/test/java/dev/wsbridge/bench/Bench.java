@@ -269,8 +269,9 @@ public final class Bench {
                     for (int r = 1; r <= s.runs(); r++) {
                         progress(began, target.title + ": run " + r);
                         LoadClient.EchoResult rate = load.echo(echo, s.connections(), s.inFlight(), LoadClient.SMALL,
-                                false, s.seconds());
+                                false, s.seconds(), server == null ? backend : server);
                         add(figures, "echo", rate.messagesPerSecond());
+                        add(figures, "cpu", rate.cpuMicrosPerMessage());
                         LoadClient.EchoResult bulk = load.echo(echo, s.bulkConnections(), s.bulkInFlight(),
                                 LoadClient.BULK, false, s.seconds());
                         add(figures, "bulk", bulk.bytesPerSecond() / 1e6);
@@ -285,8 +286,8 @@ public final class Bench {
                                     s.seconds()));
                         }
                         progress(began, String.format(Locale.ROOT,
-                                "%s run %d: %.0f msg/s, %.1f MB/s, p50 %.0f µs (1 conn), %.0f handshakes/s, %s GETs/s",
-                                target.title, r, rate.messagesPerSecond(), bulk.bytesPerSecond() / 1e6,
+                                "%s run %d: %.0f msg/s (%.1f µs CPU each), %.1f MB/s, p50 %.0f µs (1 conn), %.0f handshakes/s, %s GETs/s",
+                                target.title, r, rate.messagesPerSecond(), rate.cpuMicrosPerMessage(), bulk.bytesPerSecond() / 1e6,
                                 one.percentileMicros(50), last(figures, "handshakes"), target.http()
                                         ? String.format(Locale.ROOT, "%.0f", last(figures, "gets")) : "no"));
                     }
@@ -458,6 +459,7 @@ public final class Bench {
             long began) {
         List<String[]> rows = List.of(
                 new String[] {"echo", "echo 64 B, " + s.connections() + " conn × " + s.inFlight() + " in flight, msg/s", "%,.0f"},
+                new String[] {"cpu", "CPU per 64 B echo in that run, server process, µs", "%,.1f"},
                 new String[] {"bulk", "echo 64 KiB, " + s.bulkConnections() + " conn × " + s.bulkInFlight() + " in flight, MB/s", "%,.1f"},
                 new String[] {"lat1.p50", "latency 64 B, 1 conn, p50 µs", "%,.0f"},
                 new String[] {"lat1.p99", "latency 64 B, 1 conn, p99 µs", "%,.0f"},

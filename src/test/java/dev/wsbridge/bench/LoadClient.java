@@ -46,7 +46,8 @@ final class LoadClient implements AutoCloseable {
     private final long rampMillis;
 
     /** The figures of one echo measurement; latencies in nanoseconds, sorted. */
-    record EchoResult(double messagesPerSecond, double bytesPerSecond, long[] latencies) {
+    /** The rates measured, each latency, and the server's CPU time per message in microseconds (NaN when not asked). */
+    record EchoResult(double messagesPerSecond, double bytesPerSecond, long[] latencies, double cpuMicrosPerMessage) {
         double percentileMicros(double p) {
             if (latencies.length == 0) {
                 throw new BenchFailure("no latency samples");
@@ -95,21 +96,28 @@ final class LoadClient implements AutoCloseable {
      * flight; counted for {@code seconds} after a ramp.
      */
     EchoResult echo(URI uri, int connections, int window, int size, boolean latency, double seconds) {
+        return echo(uri, connections, window, size, latency, seconds, null);
+    }
+
+    /** As {@link #echo(URI, int, int, int, boolean, double)}, reading {@code cpu}'s clock as the measuring starts and ends. */
+    EchoResult echo(URI uri, int connections, int window, int size, boolean latency, double seconds, ServerProcess cpu) {
         EchoRun run = new EchoRun(latency);
         List<EchoConnection> all = connect(uri, connections, window, new Payloads(size, deflate), run);
         all.forEach(EchoConnection::start);
         sleep(run, rampMillis);
+        long cpu0 = cpu == null ? 0 : cpu.cpuNanos();
         run.measuring = true;
         long start = System.nanoTime();
         sleep(run, (long) (seconds * 1000));
         run.measuring = false;
         double elapsed = (System.nanoTime() - start) / 1e9;
+        double cpuMicros = cpu == null ? Double.NaN : (cpu.cpuNanos() - cpu0) / 1e3 / Math.max(1, run.messages.sum());
         run.sending = false;
         drain(all, run);
         close(all, run);
         run.check();
         long[] latencies = all.stream().map(EchoConnection::latencies).flatMapToLong(Arrays::stream).sorted().toArray();
-        return new EchoResult(run.messages.sum() / elapsed, run.bytes.sum() / elapsed, latencies);
+        return new EchoResult(run.messages.sum() / elapsed, run.bytes.sum() / elapsed, latencies, cpuMicros);
     }
 
     /**

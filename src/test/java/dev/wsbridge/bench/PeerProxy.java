@@ -279,6 +279,11 @@ final class PeerProxy implements ServerProcess {
         return ServerProcess.rss(process.toHandle());
     }
 
+    @Override
+    public long cpuNanos() {
+        return ServerProcess.cpuNanos(process.toHandle());
+    }
+
     /**
      * SIGTERM: each stops at once, its master after its workers; whatever is still alive after {@value #STOP_SECONDS}
      * s is killed.

@@ -68,6 +68,10 @@ final class ServerJvm implements ServerProcess {
         }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add(HEAP_LIMIT);
+        String extra = System.getProperty("bench.serverJvmArgs", "").strip();
+        if (!extra.isEmpty() && !args[0].equals("backend")) {
+            command.addAll(List.of(extra.split("\\s+")));  // e.g. a profiler agent, for the servers under test
+        }
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(BenchServer.class.getName());
@@ -94,6 +98,11 @@ final class ServerJvm implements ServerProcess {
     @Override
     public long rss() throws IOException {
         return ServerProcess.rss(process.toHandle());
+    }
+
+    @Override
+    public long cpuNanos() {
+        return ServerProcess.cpuNanos(process.toHandle());
     }
 
     private String expect(String word, int seconds) throws IOException {

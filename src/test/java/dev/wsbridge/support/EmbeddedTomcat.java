@@ -142,6 +142,13 @@ final class EmbeddedTomcat implements BridgeContainer {
             ssl.setTruststoreType("PKCS12");
         }
         tls.addSslHostConfig(ssl);
+        // More <Connector> attributes for the TLS connector, as an admin would set them in server.xml: the
+        // benchmark measures with them (-Dbench.serverJvmArgs=-Dbench.tomcatConnector=socket.directSslBuffer=true).
+        for (String pair : System.getProperty("bench.tomcatConnector", "").split(",")) {
+            if (pair.contains("=")) {
+                tls.setProperty(pair.substring(0, pair.indexOf('=')).trim(), pair.substring(pair.indexOf('=') + 1).trim());
+            }
+        }
         tomcat.getService().addConnector(tls);
         if (connectorIdleTimeout != null) {
             for (Connector c : new Connector[] {plain, tls}) {
