@@ -81,6 +81,27 @@ class DeflateTest extends ContainerSuite {
         echoEveryWay(c, b, false);
     }
 
+    /**
+     * Jetty's client (12.1) builds its compression from its own offer and ignores the parameters of the answer;
+     * offering no context takeover itself, it keeps to the route's default both ways, over many messages.
+     */
+    @Test
+    void jettysClientOfferingNoContextTakeoverWorksWithTheDefaults() throws Exception {
+        start();
+        Peer c = connectOffering("/wsapp/jetty-offer",
+                "permessage-deflate; server_no_context_takeover; client_no_context_takeover");
+        Peer b = backend.session();
+        assertEquals("permessage-deflate; server_no_context_takeover; client_no_context_takeover", extensionsOf(c.session()));
+        echoEveryWay(c, b, true);
+        for (int i = 0; i < 5; i++) {
+            String m = "the same words again and again ".repeat(10) + i;
+            c.send(m);
+            assertEquals(m, b.nextText());
+            b.send(m);
+            assertEquals(m, c.nextText());
+        }
+    }
+
     @Test
     void bothLegsCompressedWhenTheBackendIsAskedToo() throws Exception {
         start(Map.of("backendDeflate", "true"));
