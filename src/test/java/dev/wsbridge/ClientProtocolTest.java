@@ -43,6 +43,30 @@ class ClientProtocolTest extends ContainerSuite {
         }
     }
 
+    /**
+     * A client that sends many messages, each in its own TLS record, and drops the connection right after the
+     * last: every one reaches the backend, in order, before the backend is told the client went away. Jetty's
+     * upgraded input hands over one record per read, so the end of the connection is met in the middle of the
+     * burst of records the bridge reads on through.
+     */
+    @Test
+    void messagesSentRightBeforeTheClientVanishesAllReachTheBackendFirst() throws Exception {
+        start();
+        backend.echo(false);
+        RawClient.Upgraded c = upgrade();
+        Peer b = backend.session();
+        int count = 300;
+        for (int i = 0; i < count; i++) {
+            c.send(RawFrames.TEXT, true, 0, ("message " + i).getBytes(StandardCharsets.UTF_8), true);
+        }
+        c.close();
+        for (int i = 0; i < count; i++) {
+            assertEquals("message " + i, b.nextText());
+        }
+        assertEquals(1001, b.closed().code());
+        assertTrue(b.pending().isEmpty(), b.pending().toString());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"reserved-bit", "unmasked", "reserved-opcode", "orphan-continuation"})
     void protocolViolationsFromTheClientAre1002(String violation) throws Exception {

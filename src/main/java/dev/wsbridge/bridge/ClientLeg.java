@@ -48,6 +48,9 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
     private static final Logger LOG = LoggerFactory.getLogger(ClientLeg.class);
 
     private static final int NOT_READY = -2;
+    private static final int LOST = -3;
+    /** Read on within a burst only while this much of the read buffer is free. */
+    private static final int READ_ON_ROOM = 4 * 1024;
 
     /** Bytes read at once from the client. */
     private static final int READ_BUFFER = 16 * 1024;
@@ -79,6 +82,12 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
     /** When the last burst was parsed and all of it handed to the backend leg. */
     private volatile long burstForwarded;
     private boolean readStopped;
+    /** Read on within a burst while the connection has more ({@link #readOnWithinBursts}). */
+    private boolean readOn;
+    /** Reading met the end of the connection, kept until the burst read before it has been forwarded. */
+    private boolean readLost;
+    /** Why, when the connection failed rather than ended; or null. */
+    private Throwable readFailure;
     private boolean deferred;
     private boolean deferredText;
     private ByteBuffer deferredPiece;
@@ -171,6 +180,14 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
     /** Sets what to do with the connection before its streams are first used; runs on the thread that starts the leg. */
     public void beforeInit(Runnable action) {
         this.beforeInit = action;
+    }
+
+    /**
+     * Makes each burst read on while the connection already has more, for containers whose upgraded input
+     * hands over one TLS record per read (Jetty 12.1): else every record would cost its own backend write.
+     */
+    public void readOnWithinBursts() {
+        this.readOn = true;
     }
 
     /** Sets what was agreed with the client on permessage-deflate in the 101 answer; before the leg is attached. */
@@ -295,41 +312,24 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
                 releaseReadBuffer();
                 return;
             }
-            byte[] bytes = null;
-            int offset = 0;
-            int n;
-            readLock.lock();
-            try {
-                if (in.isReady()) {
-                    // The buffer is taken from the pool only when there is something to read into it.
-                    if (readBuffer == null) {
-                        readBuffer = relay.pool().acquire(READ_BUFFER, false);
-                    }
-                    ByteBuffer buffer = readBuffer.getByteBuffer();
-                    bytes = buffer.array();
-                    offset = buffer.arrayOffset();
-                    n = in.read(bytes, offset, buffer.capacity());
-                } else {
-                    n = NOT_READY;
-                }
-            } catch (IOException | RuntimeException e) {
-                readLock.unlock();
+            if (readLost) {
+                // The end or failure that stopped the last burst's reading, once that burst is forwarded.
+                Throwable lost = readFailure;
+                readLost = false;
+                readFailure = null;
                 releaseReadBuffer();
                 closeConnection();
-                relay.clientGone(e);
+                relay.clientGone(lost);
                 return;
             }
-            readLock.unlock();
+            int n = read(0);
             if (n == NOT_READY) {
                 // The container calls onDataAvailable when more arrives.
                 releaseReadBuffer();
                 return;
             }
-            if (n < 0) {
-                releaseReadBuffer();
-                closeConnection();
-                relay.clientGone(null);
-                return;
+            if (n == LOST) {
+                continue;
             }
             if (n == 0) {
                 continue;
@@ -339,8 +339,20 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
             burstTraffic = false;
             pending.set(1);
             try {
+                byte[] bytes = readBuffer.getByteBuffer().array();
+                int offset = readBuffer.getByteBuffer().arrayOffset();
                 if (!parser.parse(bytes, offset, n, this)) {
                     readStopped = true;
+                }
+                // Where each read hands over one TLS record (Jetty), the rest of what has arrived is read and
+                // parsed too, into the buffer's free end, so that the burst leaves in one flush.
+                int used = n;
+                int more;
+                while (readOn && !readStopped && READ_BUFFER - used >= READ_ON_ROOM && (more = read(used)) > 0) {
+                    if (!parser.parse(bytes, offset + used, more, this)) {
+                        readStopped = true;
+                    }
+                    used += more;
                 }
                 if (burstTraffic) {
                     lastActivity = now;
@@ -361,6 +373,39 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
             burstForwarded = System.nanoTime();
             pending.decrementAndGet();
         }
+    }
+
+    /**
+     * One read into the read buffer from {@code at}, if the connection is ready.
+     *
+     * @return the bytes read, {@link #NOT_READY}, or {@link #LOST} when the connection ended or failed (noted in
+     *     {@link #readLost} for the next turn of {@link #readBursts}, once what was read before it is forwarded)
+     */
+    private int read(int at) {
+        int n;
+        readLock.lock();
+        try {
+            if (!in.isReady()) {
+                return NOT_READY;
+            }
+            // The buffer is taken from the pool only when there is something to read into it.
+            if (readBuffer == null) {
+                readBuffer = relay.pool().acquire(READ_BUFFER, false);
+            }
+            ByteBuffer buffer = readBuffer.getByteBuffer();
+            n = in.read(buffer.array(), buffer.arrayOffset() + at, READ_BUFFER - at);
+        } catch (IOException | RuntimeException e) {
+            readLost = true;
+            readFailure = e;
+            return LOST;
+        } finally {
+            readLock.unlock();
+        }
+        if (n < 0) {
+            readLost = true;
+            return LOST;
+        }
+        return n;
     }
 
     private void releaseReadBuffer() {

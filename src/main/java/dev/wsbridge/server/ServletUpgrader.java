@@ -97,6 +97,9 @@ final class ServletUpgrader {
         ClientLeg leg = req.upgrade(ClientLeg.class);
         leg.compression(agreement);
         leg.beforeInit(beforeInit);
+        if (beforeInit instanceof OnJetty) {
+            leg.readOnWithinBursts();  // Jetty's upgraded input hands over one TLS record per read
+        }
         leg.afterClose(TomcatSocket::dispatchClose);
         leg.containerReadLock(TomcatSocket::readLock);
         relay.attachClient(leg);
