@@ -10,11 +10,16 @@ import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.ManagedSelector;
 import org.eclipse.jetty.io.SocketChannelEndPoint;
 import org.eclipse.jetty.io.ssl.SslConnection;
+import org.eclipse.jetty.util.Callback;
 
 /**
  * The backend client's connector: its connections tell a listener when a read finds the socket empty,
  * which is the end of a burst of backend frames. The relay writes a burst's frames to the client without
  * flushing and flushes once there, so a burst costs one socket write on the client leg, as in a byte tunnel.
+ *
+ * <p>Once such a connection carries a relay's backend leg, its reads run on the selector thread that found
+ * the bytes, as Jetty runs a task that declares it never blocks: the relay's handling of a backend frame
+ * only hands it to the client's non-blocking output, so it need not cost a hand-off to another thread.
  */
 final class BurstConnector extends ClientConnector {
 
@@ -34,6 +39,7 @@ final class BurstConnector extends ClientConnector {
         EndPoint network = endPoint instanceof SslConnection.SslEndPoint ssl ? ssl.getSslConnection().getEndPoint() : endPoint;
         if (network instanceof BurstEndPoint burst) {
             burst.drained = listener;
+            burst.inline = true;
             return true;
         }
         return false;
@@ -43,10 +49,33 @@ final class BurstConnector extends ClientConnector {
 
         /** Set once, by the thread that upgrades the connection, before the first frame is read. */
         private volatile Runnable drained;
+        /** Reads run on the selector thread; set with {@link #drained}. */
+        private volatile boolean inline;
+        /** The last callback made to run inline, with what it was made from: read interest is asked for again and again with the same one. */
+        private Inline last;
 
         BurstEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key,
                 org.eclipse.jetty.util.thread.Scheduler scheduler) {
             super(channel, selector, key, scheduler);
+        }
+
+        @Override
+        public void fillInterested(Callback callback) {
+            super.fillInterested(inline ? inline(callback) : callback);
+        }
+
+        @Override
+        public boolean tryFillInterested(Callback callback) {
+            return super.tryFillInterested(inline ? inline(callback) : callback);
+        }
+
+        private Callback inline(Callback callback) {
+            Inline made = last;
+            if (made == null || made.callback != callback) {
+                made = new Inline(callback);
+                last = made;
+            }
+            return made;
         }
 
         @Override
@@ -59,6 +88,24 @@ final class BurstConnector extends ClientConnector {
                 }
             }
             return filled;
+        }
+    }
+
+    /** A read callback that Jetty may run on the selector thread: what it runs never waits. */
+    private record Inline(Callback callback) implements Callback {
+        @Override
+        public void succeeded() {
+            callback.succeeded();
+        }
+
+        @Override
+        public void failed(Throwable x) {
+            callback.failed(x);
+        }
+
+        @Override
+        public InvocationType getInvocationType() {
+            return InvocationType.NON_BLOCKING;
         }
     }
 }
