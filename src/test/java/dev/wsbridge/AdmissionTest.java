@@ -4,12 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import dev.wsbridge.support.Await;
 import dev.wsbridge.support.Peer;
 import dev.wsbridge.support.RawBackend;
 import dev.wsbridge.support.RawClient;
 import dev.wsbridge.support.RawClient.Head;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -154,6 +158,40 @@ class AdmissionTest extends ContainerSuite {
     void heapGuardAdmitsWhenTheHeapHasRoom() throws Exception {
         start(Map.of("minFreeHeap", "1MiB"));
         assertEquals(101, tls("/wsapp/x").status());
+    }
+
+    /**
+     * Where a container keeps a session's buffers off the heap (Tomcat with {@code socket.directSslBuffer}), the
+     * direct buffer memory runs out first: short of {@code minFreeDirectMemory} of the JVM's limit (256 MiB in
+     * this test run, {@code -XX:MaxDirectMemorySize}), a handshake gets 503 and no backend is asked; once the
+     * memory is freed, sessions are taken again.
+     */
+    @Test
+    void directMemoryGuardRefusesWhenTooLittleIsLeftAndAdmitsOnceItIsFreed() throws Exception {
+        start(Map.of("minFreeDirectMemory", "50%", "minFreeHeap", "0"));
+        BufferPoolMXBean direct = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+                .filter(p -> p.getName().equals("direct")).findFirst().orElseThrow();
+        long limit = Long.parseLong(ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
+                .getVMOption("MaxDirectMemorySize").getValue());
+        assertTrue(limit > 0 && limit <= 256L << 20, "the admission run sets -XX:MaxDirectMemorySize=256m: " + limit);
+        List<ByteBuffer> held = new ArrayList<>();
+        while (limit - direct.getMemoryUsed() >= limit / 2) {
+            held.add(ByteBuffer.allocateDirect(4 << 20));
+        }
+        Head refused = tls("/wsapp/x");
+        assertEquals(503, refused.status());
+        assertNotNull(refused.header("Retry-After"));
+        assertEquals("Not enough memory for another session\n", refused.body());
+        assertEquals(0, backend.handshakeCount());
+
+        held.clear();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (limit - direct.getMemoryUsed() < limit / 2 && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        assertEquals(101, tls("/wsapp/x").status());
+        assertEquals(1, backend.handshakeCount());
     }
 
     private String host() {

@@ -87,6 +87,7 @@ public final class BridgeConfig {
      * Retry-After. Default 10%.
      */
     public static final String MIN_FREE_HEAP = "minFreeHeap";
+    public static final String MIN_FREE_DIRECT_MEMORY = "minFreeDirectMemory";
     /** Most handshakes waiting for the backend at once, each holding a request thread; past it 503. Default 64. */
     public static final String MAX_PENDING_HANDSHAKES = "maxPendingHandshakes";
     /**
@@ -215,6 +216,7 @@ public final class BridgeConfig {
         d.put(DRAIN_TIMEOUT, "2s");
         d.put(MAX_SESSIONS, "10000");
         d.put(MIN_FREE_HEAP, "10%");
+        d.put(MIN_FREE_DIRECT_MEMORY, "10%");
         d.put(MAX_PENDING_HANDSHAKES, "64");
         d.put(MAX_QUEUED_HANDSHAKES, "200");
         d.put(HANDSHAKE_QUEUE_TIMEOUT, "5s");
@@ -283,6 +285,7 @@ public final class BridgeConfig {
     private final Duration drainTimeout;
     private final int maxSessions;
     private final HeapReserve minFreeHeap;
+    private final HeapReserve minFreeDirectMemory;
     private final int maxPendingHandshakes;
     private final int maxQueuedHandshakes;
     private final Duration handshakeQueueTimeout;
@@ -321,6 +324,7 @@ public final class BridgeConfig {
         drainTimeout = p.duration(DRAIN_TIMEOUT);
         maxSessions = p.positiveInt(MAX_SESSIONS);
         minFreeHeap = p.heapReserve(MIN_FREE_HEAP);
+        minFreeDirectMemory = p.heapReserve(MIN_FREE_DIRECT_MEMORY);
         maxPendingHandshakes = p.positiveInt(MAX_PENDING_HANDSHAKES);
         maxQueuedHandshakes = p.count(MAX_QUEUED_HANDSHAKES);
         handshakeQueueTimeout = p.duration(HANDSHAKE_QUEUE_TIMEOUT);
@@ -479,6 +483,11 @@ public final class BridgeConfig {
         return minFreeHeap;
     }
 
+    /** Direct (off-heap) buffer memory that must be left for a new session: {@link #MIN_FREE_DIRECT_MEMORY}. */
+    public HeapReserve minFreeDirectMemory() {
+        return minFreeDirectMemory;
+    }
+
     public int maxQueuedHandshakes() {
         return maxQueuedHandshakes;
     }
@@ -532,7 +541,7 @@ public final class BridgeConfig {
                 + connectTimeout + ", upgradeTimeout=" + upgradeTimeout + ", idleTimeout=" + idleTimeout
                 + ", closeTimeout=" + closeTimeout + ", clientPing=" + clientPingInterval + "/" + clientPingTimeout
                 + ", backendPing=" + backendPingInterval + "/" + backendPingTimeout + ", forwardPings=" + forwardPings + ", drainTimeout=" + drainTimeout + ", maxSessions=" + maxSessions + ", minFreeHeap="
-                + minFreeHeap + ", maxPendingHandshakes=" + maxPendingHandshakes + ", maxQueuedHandshakes="
+                + minFreeHeap + ", minFreeDirectMemory=" + minFreeDirectMemory + ", maxPendingHandshakes=" + maxPendingHandshakes + ", maxQueuedHandshakes="
                 + maxQueuedHandshakes + ", handshakeQueueTimeout=" + handshakeQueueTimeout + ", backendBatching="
                 + backendBatching + ", " + backends + ", " + identity + ", accessLog=" + accessLog + ", accessLogQuery=" + accessLogQuery
                 + ", accessLogInterval=" + accessLogInterval + ", messageMetrics=" + messageMetrics + "]";

@@ -42,7 +42,7 @@ final class Admission implements AutoCloseable {
 
     Admission(BridgeConfig config, BridgeRegistry registry, String route) {
         this.registry = registry;
-        this.heap = HeapGuard.start(route, config.minFreeHeap());
+        this.heap = HeapGuard.start(route, config.minFreeHeap()).watchingDirectMemory(config.minFreeDirectMemory());
         this.permits = new Permits(config.maxPendingHandshakes());
         this.maxQueued = config.maxQueuedHandshakes();
         this.stillNanos = config.handshakeQueueTimeout().toNanos();

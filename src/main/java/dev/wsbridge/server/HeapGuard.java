@@ -2,7 +2,9 @@ package dev.wsbridge.server;
 
 import com.sun.management.GarbageCollectionNotificationInfo;
 import com.sun.management.GcInfo;
+import com.sun.management.HotSpotDiagnosticMXBean;
 import dev.wsbridge.config.HeapReserve;
+import java.lang.management.BufferPoolMXBean;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -25,7 +27,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Refuses new sessions while the heap left after the last garbage collection is under {@code minFreeHeap}.
+ * Refuses new sessions while the heap left after the last garbage collection is under {@code minFreeHeap},
+ * or the direct buffer memory left is under {@code minFreeDirectMemory} (where a container keeps a session's
+ * buffers off the heap, as Tomcat does with {@code socket.directSslBuffer}).
  * The heap in use is read from the collectors' own notifications (what each pool held when the collection
  * ended), so garbage waiting for the next collection does not count, and {@link #admits()} only reads a
  * field: refusing costs no allocation and no lock.
@@ -55,11 +59,47 @@ final class HeapGuard implements AutoCloseable {
     /** {@link System#nanoTime} of the last collection reported, or of the last one asked for. */
     private final AtomicLong lastLook = new AtomicLong(System.nanoTime());
 
+    /** The JVM's direct buffer pool, or null when direct memory is not watched. */
+    private BufferPoolMXBean direct;
+    private long maxDirect;
+    private long minFreeDirect;
+    private volatile boolean directAdmitting = true;
+
     private HeapGuard(String route, long maxHeap, long minFree, long recheckNanos) {
         this.route = route;
         this.maxHeap = maxHeap;
         this.minFree = minFree;
         this.recheckNanos = recheckNanos;
+    }
+
+    /**
+     * Watches direct buffer memory too, against {@code reserve} of the JVM's limit ({@code -XX:MaxDirectMemorySize},
+     * by default the maximum heap); nothing when {@code reserve} is off or the JVM does not say.
+     */
+    HeapGuard watchingDirectMemory(HeapReserve reserve) {
+        if (reserve.off()) {
+            return this;
+        }
+        try {
+            long limit = Long.parseLong(ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
+                    .getVMOption("MaxDirectMemorySize").getValue());
+            maxDirect = limit > 0 ? limit : Runtime.getRuntime().maxMemory();
+            for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+                if (pool.getName().equals("direct")) {
+                    direct = pool;
+                }
+            }
+        } catch (LinkageError | RuntimeException e) {
+            direct = null;
+        }
+        if (direct == null || maxDirect == Long.MAX_VALUE) {
+            LOG.warn("wsbridge route [{}]: this JVM does not report its direct buffer memory, so minFreeDirectMemory [{}]"
+                    + " cannot be applied", route, reserve);
+            direct = null;
+            return this;
+        }
+        minFreeDirect = reserve.of(maxDirect);
+        return this;
     }
 
     /**
@@ -135,7 +175,7 @@ final class HeapGuard implements AutoCloseable {
      * otherwise keep it refusing (a {@code -XX:+DisableExplicitGC} JVM leaves that to its own collections).
      */
     boolean admits() {
-        if (admitting) {
+        if (admitting && directRoom()) {
             return true;
         }
         long now = System.nanoTime();
@@ -146,6 +186,30 @@ final class HeapGuard implements AutoCloseable {
             collector.start();
         }
         return false;
+    }
+
+    /**
+     * Whether the direct buffer memory in use leaves {@code minFreeDirect}: one read of the JDK's own count.
+     * Direct buffers no longer used count until a collection frees them, which {@link #admits} asks for after
+     * refusing for a while.
+     */
+    private boolean directRoom() {
+        if (direct == null) {
+            return true;
+        }
+        long used = direct.getMemoryUsed();
+        boolean room = maxDirect - used >= minFreeDirect;
+        if (room != directAdmitting) {
+            directAdmitting = room;
+            if (room) {
+                LOG.info("wsbridge route [{}] takes new sessions again: {} MiB of direct buffer memory free,"
+                        + " minFreeDirectMemory is {} MiB", route, (maxDirect - used) >> 20, minFreeDirect >> 20);
+            } else {
+                LOG.warn("wsbridge route [{}] refuses new sessions with 503: {} MiB of direct buffer memory free,"
+                        + " minFreeDirectMemory is {} MiB", route, (maxDirect - used) >> 20, minFreeDirect >> 20);
+            }
+        }
+        return room;
     }
 
     /** Bytes of heap in use after the last collection, as the guard counts them. */

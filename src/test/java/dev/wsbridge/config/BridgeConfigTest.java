@@ -12,6 +12,7 @@ import static dev.wsbridge.config.BridgeConfig.MAX_MESSAGE_SIZE;
 import static dev.wsbridge.config.BridgeConfig.MAX_PENDING_HANDSHAKES;
 import static dev.wsbridge.config.BridgeConfig.MAX_QUEUED_HANDSHAKES;
 import static dev.wsbridge.config.BridgeConfig.MAX_SESSIONS;
+import static dev.wsbridge.config.BridgeConfig.MIN_FREE_DIRECT_MEMORY;
 import static dev.wsbridge.config.BridgeConfig.MIN_FREE_HEAP;
 import static dev.wsbridge.config.BridgeConfig.PROXY_TO;
 import static dev.wsbridge.config.BridgeConfig.UPGRADE_TIMEOUT;
@@ -73,6 +74,7 @@ class BridgeConfigTest {
                 () -> assertEquals(Duration.ofSeconds(2), config.drainTimeout(), DRAIN_TIMEOUT),
                 () -> assertEquals(10_000, config.maxSessions(), MAX_SESSIONS),
                 () -> assertEquals(new HeapReserve(0, 10), config.minFreeHeap(), MIN_FREE_HEAP),
+                () -> assertEquals(new HeapReserve(0, 10), config.minFreeDirectMemory(), MIN_FREE_DIRECT_MEMORY),
                 () -> assertEquals(64, config.maxPendingHandshakes(), MAX_PENDING_HANDSHAKES),
                 () -> assertEquals(200, config.maxQueuedHandshakes(), MAX_QUEUED_HANDSHAKES),
                 () -> assertEquals(Duration.ofSeconds(5), config.handshakeQueueTimeout(), HANDSHAKE_QUEUE_TIMEOUT),
@@ -280,6 +282,8 @@ class BridgeConfigTest {
                 arguments(MIN_FREE_HEAP, "100%"),
                 arguments(MIN_FREE_HEAP, "-1%"),
                 arguments(MIN_FREE_HEAP, "10.5%"),
+                arguments(MIN_FREE_DIRECT_MEMORY, "100%"),
+                arguments(MIN_FREE_DIRECT_MEMORY, "lots"),
                 arguments(MIN_FREE_HEAP, "10 %"),
                 arguments(MIN_FREE_HEAP, "%"),
                 arguments(MIN_FREE_HEAP, "64MB"),
