@@ -70,8 +70,9 @@ final class LoadClient implements AutoCloseable {
     }
 
     /**
-     * @param deflate offer permessage-deflate (the bare offer) on every connection, and send compressible
-     *                messages (see {@link Payloads}) instead of random ones
+     * @param deflate offer permessage-deflate without context takeover on every connection (Jetty's client
+     *                keeps to its own offer, not to the answer), and send compressible messages (see
+     *                {@link Payloads}) instead of random ones
      */
     LoadClient(long rampMillis, boolean deflate) throws Exception {
         this.rampMillis = rampMillis;
@@ -305,7 +306,7 @@ final class LoadClient implements AutoCloseable {
             return client.connect(endpoint, uri);
         }
         ClientUpgradeRequest request = new ClientUpgradeRequest(uri);
-        request.addExtensions("permessage-deflate");
+        request.addExtensions("permessage-deflate; server_no_context_takeover; client_no_context_takeover");
         return client.connect(endpoint, request);
     }
 
