@@ -328,10 +328,7 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
                 releaseReadBuffer();
                 return;
             }
-            if (n == LOST) {
-                continue;
-            }
-            if (n == 0) {
+            if (n == LOST || n == 0) {
                 continue;
             }
             long now = System.nanoTime();
@@ -339,8 +336,9 @@ public final class ClientLeg implements HttpUpgradeHandler, ReadListener, WriteL
             burstTraffic = false;
             pending.set(1);
             try {
-                byte[] bytes = readBuffer.getByteBuffer().array();
-                int offset = readBuffer.getByteBuffer().arrayOffset();
+                ByteBuffer buffer = readBuffer.getByteBuffer();
+                byte[] bytes = buffer.array();
+                int offset = buffer.arrayOffset();
                 if (!parser.parse(bytes, offset, n, this)) {
                     readStopped = true;
                 }

@@ -87,6 +87,7 @@ public final class BridgeConfig {
      * Retry-After. Default 10%.
      */
     public static final String MIN_FREE_HEAP = "minFreeHeap";
+    /** Direct buffer memory to keep free, as a size or a percentage of the JVM's limit; short of it 503. Default 10%. */
     public static final String MIN_FREE_DIRECT_MEMORY = "minFreeDirectMemory";
     /** Most handshakes waiting for the backend at once, each holding a request thread; past it 503. Default 64. */
     public static final String MAX_PENDING_HANDSHAKES = "maxPendingHandshakes";

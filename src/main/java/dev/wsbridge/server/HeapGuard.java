@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * buffers off the heap, as Tomcat does with {@code socket.directSslBuffer}).
  * The heap in use is read from the collectors' own notifications (what each pool held when the collection
  * ended), so garbage waiting for the next collection does not count, and {@link #admits()} only reads a
- * field: refusing costs no allocation and no lock.
+ * field and the JDK's count of direct buffer memory: refusing costs no allocation and no lock.
  *
  * <p>After a young collection the old pool's figure still includes garbage not yet collected: the guard errs
  * towards refusing. A pool the collection did not manage and did not change (such as the young pools during
