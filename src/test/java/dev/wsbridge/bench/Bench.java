@@ -117,7 +117,7 @@ public final class Bench {
     record Settings(int runs, double seconds, long rampMillis, double warmup, int connections, int inFlight,
             int bulkConnections, int bulkInFlight, int handshakeWorkers, int idleSessions, boolean abuse,
             int abuseSessions, double abuseSeconds, boolean pin, List<Target> targets, String bridgeParams,
-            boolean metricsOff, boolean deflate) {
+            boolean metricsOff, boolean deflate, boolean histogram) {
 
         static Settings read() {
             List<Target> targets = new ArrayList<>();
@@ -143,7 +143,8 @@ public final class Bench {
                     List.copyOf(targets),                   // bench.targets: Target names; all of them by default
                     params(System.getProperty("bench.bridgeParams", "")),  // extra init-params of the bridges
                     bool("bench.metricsOff", true),         // also measure the bridges' 64 B echo with messageMetrics=false
-                    bool("bench.deflate", false));          // the generator offers permessage-deflate; messages compressible
+                    bool("bench.deflate", false),           // the generator offers permessage-deflate; messages compressible
+                    bool("bench.histogram", false));        // a JVM's class histogram before and with the idle sessions
         }
 
         private static int integer(String name, int def) {
@@ -433,16 +434,39 @@ public final class Bench {
             Thread.sleep(500);
             long heap0 = jvm == null ? 0 : jvm.heap();
             long rss0 = server.rss();
+            Map<String, long[]> before = jvm != null && s.histogram() ? jvm.histogram() : Map.of();
             LoadClient.Opened opened = load.openIdle(uri, s.idleSessions());
             Thread.sleep(1000);
             long heap1 = jvm == null ? 0 : jvm.heap();
             long rss1 = server.rss();
+            if (jvm != null && s.histogram()) {
+                printGrowth(name, before, jvm.histogram(), s.idleSessions());
+            }
             load.close(opened);
             if (jvm != null) {
                 add(figures, "heap", (heap1 - heap0) / 1024.0 / s.idleSessions());
             }
             add(figures, "rss", (rss1 - rss0) / 1024.0 / s.idleSessions());
         }
+    }
+
+    /** The classes whose instances grew most between two histograms, per session: where an idle session's heap goes. */
+    private static void printGrowth(String name, Map<String, long[]> before, Map<String, long[]> after, int sessions)
+            throws IOException {
+        List<String> rows = after.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), new long[] {
+                        e.getValue()[0] - before.getOrDefault(e.getKey(), new long[2])[0],
+                        e.getValue()[1] - before.getOrDefault(e.getKey(), new long[2])[1]}))
+                .filter(e -> e.getValue()[1] > 0)
+                .sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1]))
+                .map(e -> String.format(Locale.ROOT, "%8.1f %6.2f  %s", e.getValue()[1] / (double) sessions,
+                        e.getValue()[0] / (double) sessions, e.getKey()))
+                .toList();
+        Path file = Path.of("target", "bench", name + "-growth.txt");
+        Files.write(file, rows);
+        System.out.printf(Locale.ROOT, "%nheap growth per idle session, %s (bytes, instances, class; all in %s):%n",
+                name, file);
+        rows.stream().limit(25).forEach(System.out::println);
     }
 
     private static String abuseRow(Target target, boolean clientFloods, LoadClient.Abuse a) {

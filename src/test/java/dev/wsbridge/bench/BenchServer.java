@@ -82,6 +82,8 @@ public final class BenchServer {
         for (String line; (line = in.readLine()) != null; ) {
             if (line.equals("heap")) {
                 channel.println("heap " + heapAfterGc());
+            } else if (line.equals("histogram")) {
+                channel.println("histogram " + histogram());
             } else if (line.equals("quit")) {
                 break;
             } else {
@@ -93,6 +95,14 @@ public final class BenchServer {
         channel.println("bye");
         channel.flush();
         System.exit(0);
+    }
+
+    /** The JVM's class histogram of live objects (after a full GC), its rows joined by {@code ;} on one line. */
+    private static String histogram() throws Exception {
+        Object text = ManagementFactory.getPlatformMBeanServer().invoke(
+                new ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
+                new Object[] {new String[0]}, new String[] {String[].class.getName()});
+        return String.join(";", text.toString().split("\n"));
     }
 
     private static long heapAfterGc() throws InterruptedException {

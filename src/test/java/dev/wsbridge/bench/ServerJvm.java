@@ -9,7 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -93,6 +95,21 @@ final class ServerJvm implements ServerProcess {
         commands.write("heap\n");
         commands.flush();
         return Long.parseLong(expect("heap", COMMAND_SECONDS));
+    }
+
+    /** Live objects by class after a full GC: class name to {instances, bytes}, from the JVM's class histogram. */
+    Map<String, long[]> histogram() throws IOException {
+        commands.write("histogram\n");
+        commands.flush();
+        Map<String, long[]> classes = new HashMap<>();
+        for (String row : expect("histogram", COMMAND_SECONDS).split(";")) {
+            String[] f = row.trim().split("\\s+");
+            if (f.length >= 4 && f[0].endsWith(":")) {
+                classes.merge(f[3], new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])},
+                        (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
+            }
+        }
+        return classes;
     }
 
     @Override
