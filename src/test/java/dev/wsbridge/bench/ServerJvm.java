@@ -1,6 +1,7 @@
 package dev.wsbridge.bench;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Writer;
@@ -75,7 +76,8 @@ final class ServerJvm implements ServerProcess {
             command.addAll(List.of(extra.split("\\s+")));  // e.g. a profiler agent, for the servers under test
         }
         command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
+        String more = System.getProperty("bench.serverClasspath", "").strip();  // e.g. Tomcat 11's tomcat-coyote-ffm.jar
+        command.add(System.getProperty("java.class.path") + (more.isEmpty() ? "" : File.pathSeparator + more));
         command.add(BenchServer.class.getName());
         command.addAll(List.of(args));
         return new ServerJvm(name, command);

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.apache.catalina.Context;
+import org.apache.catalina.LifecycleListener;
 import org.apache.catalina.Wrapper;
 import org.apache.catalina.authenticator.BasicAuthenticator;
 import org.apache.catalina.connector.Connector;
@@ -148,6 +149,12 @@ final class EmbeddedTomcat implements BridgeContainer {
             if (pair.contains("=")) {
                 tls.setProperty(pair.substring(0, pair.indexOf('=')).trim(), pair.substring(pair.indexOf('=') + 1).trim());
             }
+        }
+        // A listener on the server, as in server.xml (-Dbench.tomcatListener=org.apache.catalina.core.OpenSSLLifecycleListener).
+        String listener = System.getProperty("bench.tomcatListener", "").strip();
+        if (!listener.isEmpty()) {
+            tomcat.getServer().addLifecycleListener(
+                    (LifecycleListener) Class.forName(listener).getDeclaredConstructor().newInstance());
         }
         tomcat.getService().addConnector(tls);
         if (connectorIdleTimeout != null) {
