@@ -2,15 +2,21 @@ package dev.wsbridge.bench;
 
 import dev.wsbridge.support.TestTls;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The benchmark, run by {@code mvn -Pbench}: this JVM is the load generator (Jetty's WebSocket client); the
@@ -447,7 +453,52 @@ public final class Bench {
                 add(figures, "heap", (heap1 - heap0) / 1024.0 / s.idleSessions());
             }
             add(figures, "rss", (rss1 - rss0) / 1024.0 / s.idleSessions());
+            if (jvm != null && target != Target.DIRECT) {
+                Thread.sleep(1000);
+                long heap2 = jvm.heap();
+                List<Socket> keptAlive = keepAliveConnections(server.port(), s.idleSessions());
+                long heap3 = jvm.heap();
+                for (Socket socket : keptAlive) {
+                    socket.close();
+                }
+                add(figures, "tlsheap", (heap3 - heap2) / 1024.0 / s.idleSessions());
+            }
         }
+    }
+
+    /**
+     * The container's own cost of a TLS connection, the floor under a session's: {@code n} HTTPS connections,
+     * each after one {@code GET} of a path nothing serves (answered {@code 404}, kept alive), left open.
+     */
+    private static List<Socket> keepAliveConnections(int port, int n) throws Exception {
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(TestTls.keystore())) {
+            trust.load(in, TestTls.PASSWORD.toCharArray());
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext tls = SSLContext.getInstance("TLS");
+        tls.init(null, tmf.getTrustManagers(), null);
+        List<Socket> sockets = new ArrayList<>();
+        byte[] get = "GET /bench-nothing-here HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        for (int i = 0; i < n; i++) {
+            Socket socket = tls.getSocketFactory().createSocket("localhost", port);
+            sockets.add(socket);
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(get);
+            socket.getOutputStream().flush();
+            // The status line and headers: the request has been served and the connection waits for the next.
+            InputStream in = socket.getInputStream();
+            for (int matched = 0; matched < 4; ) {
+                int b = in.read();
+                if (b < 0) {
+                    throw new BenchFailure("HTTPS connection " + i + " to port " + port + " closed before its answer");
+                }
+                matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : b == '\r' ? 1 : 0;
+            }
+        }
+        Thread.sleep(1000);
+        return sockets;
     }
 
     /** The classes whose instances grew most between two histograms, per session: where an idle session's heap goes. */
@@ -495,7 +546,9 @@ public final class Bench {
                 new String[] {"gets", "HTTP GET, " + BenchBackend.HELLO_SIZE + " B body, " + s.connections()
                         + " keep-alive conn, requests/s", "%,.0f"},
                 new String[] {"heap", "heap per idle session, " + s.idleSessions() + " sessions, KiB", "%,.1f"},
-                new String[] {"rss", "RSS per idle session, " + s.idleSessions() + " sessions, KiB", "%,.1f"});
+                new String[] {"rss", "RSS per idle session, " + s.idleSessions() + " sessions, KiB", "%,.1f"},
+                new String[] {"tlsheap", "heap per idle HTTPS keep-alive connection (after one GET), "
+                        + s.idleSessions() + " connections, KiB", "%,.1f"});
         StringBuilder t = new StringBuilder();
         t.append("| figure |");
         for (Target target : results.keySet()) {
