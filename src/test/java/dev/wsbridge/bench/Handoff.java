@@ -3,6 +3,7 @@ package dev.wsbridge.bench;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -84,12 +85,11 @@ public final class Handoff {
     private static long[] selectorPingPong(int rounds) throws Exception {
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.INET)) {
             server.bind(new InetSocketAddress("127.0.0.1", 0));
-            SocketChannel a = SocketChannel.open(server.getLocalAddress());
+            SocketChannel a = connect(server);
             SocketChannel b = server.accept();
-            for (SocketChannel c : new SocketChannel[] {a, b}) {
-                c.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
-                c.configureBlocking(false);
-            }
+            b.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            a.configureBlocking(false);
+            b.configureBlocking(false);
             Thread echo = new Thread(() -> {
                 try (Selector selector = Selector.open()) {
                     b.register(selector, SelectionKey.OP_READ);
@@ -134,11 +134,17 @@ public final class Handoff {
         }
     }
 
+    /** A loopback connection to {@code server}, sending each byte at once. */
+    private static SocketChannel connect(ServerSocketChannel server) throws IOException {
+        SocketChannel a = SocketChannel.open(server.getLocalAddress());
+        a.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        return a;
+    }
+
     private static long[] sameThread(int rounds) throws IOException {
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.INET)) {
             server.bind(new InetSocketAddress("127.0.0.1", 0));
-            try (SocketChannel a = SocketChannel.open(server.getLocalAddress()); SocketChannel b = server.accept()) {
-                a.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+            try (SocketChannel a = connect(server); SocketChannel b = server.accept()) {
                 ByteBuffer one = ByteBuffer.allocateDirect(1);
                 long[] times = new long[rounds];
                 for (int i = -1000; i < rounds; i++) {

@@ -65,12 +65,17 @@ public final class RawHttp implements AutoCloseable {
         SslContextFactory.Client f = TestTls.clientTls();
         f.start();
         try {
-            SSLSocket s = (SSLSocket) f.getSslContext().getSocketFactory().createSocket("localhost", port);
-            s.startHandshake();
-            return new RawHttp(s);
+            return tls(f, port);
         } finally {
             f.stop();
         }
+    }
+
+    /** A TLS connection to {@code localhost:port} from the started {@code tls}, which may resume its sessions. */
+    public static RawHttp tls(SslContextFactory.Client tls, int port) throws Exception {
+        SSLSocket s = (SSLSocket) tls.getSslContext().getSocketFactory().createSocket("localhost", port);
+        s.startHandshake();
+        return new RawHttp(s);
     }
 
     /** One request on a new TLS connection: {@code head} (without the blank line) and {@code body}. */
